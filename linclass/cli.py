@@ -1,0 +1,95 @@
+"""The ``linclass`` command line (DESIGN section 6).
+
+Each subcommand lives in its own module and is imported only when it runs, so that
+``linclass --help`` stays fast.  Expected failures become one clear line on stderr and
+exit code 2; the grader exits 0 whenever grading ran, whatever the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from .data import DataError
+from .errors import LinclassError
+
+#: subcommand -> "module:function"; each function takes the parsed arguments and
+#: returns the exit code.
+COMMANDS = {
+    "demo": "linclass.demo:main",
+    "data": "linclass.fetch:main",
+    "release": "linclass.release:main",
+    "check": "linclass.selfcheck_cli:main",
+    "grade": "autograder.cli:grade_main",
+    "merge": "autograder.cli:merge_main",
+    "bundle": "linclass.bundle:main",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="linclass", description="Linear-classifier assignment kit: "
+                                     "release notebooks, self-check, and grade submissions.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="train the reference on the embedded digits and show the slide numbers")
+    demo.add_argument("--out", default="build/demo", help="where to save the figures (default: %(default)s)")
+
+    data = sub.add_parser("data", help="fetch optional datasets (the only command that downloads)")
+    data.add_argument("action", choices=["fetch"])
+    data.add_argument("dataset", choices=["cifar10"])
+    data.add_argument("--dir", default="datasets", help="target directory (default: %(default)s)")
+    data.add_argument("--url", help="download from this mirror instead of the official URL")
+    data.add_argument("--force", action="store_true", help="download again even if present")
+
+    release = sub.add_parser("release", help="build the student release with nbgrader and verify it leaks nothing")
+    release.add_argument("assignment", nargs="?", default="linear_classifiers")
+    release.add_argument("--course", default="assignments", help="nbgrader course root (default: %(default)s)")
+
+    check = sub.add_parser("check", help="the student's self-check: public checks only, no solutions needed")
+    check.add_argument("path", help="a notebook, a directory of notebooks or modules, or a zip")
+
+    grade = sub.add_parser("grade", help="grade one or many submissions")
+    grade.add_argument("paths", nargs="+", metavar="PATH")
+    grade.add_argument("--out", required=True, help="report directory")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    grade.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N shards (1-based)")
+    grade.add_argument("--seed-salt", default="linclass", help="course salt of the per-student input seeds")
+    grade.add_argument("--force", action="store_true", help="regrade students that already have a report")
+    grade.add_argument("--config", default=None, help="grading config (points, limits); default: the bundled one")
+
+    merge = sub.add_parser("merge", help="combine the outputs of several shards")
+    merge.add_argument("dirs", nargs="+", metavar="DIR")
+    merge.add_argument("--out", required=True)
+
+    bundle = sub.add_parser("bundle", help="package the autograder for Gradescope or a GitHub Actions workflow")
+    bundle.add_argument("target", choices=["gradescope", "github"])
+    bundle.add_argument("--out", default=None, help="output path")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; return its exit code."""
+    args = build_parser().parse_args(argv)
+    module_name, func_name = COMMANDS[args.command].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        print(f"linclass: error: '{args.command}' is not available in this installation", file=sys.stderr)
+        return 2
+    try:
+        return int(getattr(module, func_name)(args) or 0)
+    except (LinclassError, DataError) as exc:
+        print(f"linclass: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("linclass: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
