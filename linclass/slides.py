@@ -67,6 +67,25 @@ SVM_VS_SOFTMAX = SlideExample(
 
 EXAMPLES = (CAT_CAR_FROG, CAT_SOFTMAX, SVM_VS_SOFTMAX)
 
+#: E9, the 10-class CIFAR-10 score table (002:55-68; rows = the CIFAR-10 classes in label
+#: order, columns = three images).  The slide prints no loss and does not name the columns;
+#: the losses assume the CS231n figure's cat, car and frog images (labels 3, 1, 6; D22).
+CIFAR_SCORE_TABLE = np.array([[-3.45, -0.51, 3.42], [-8.87, 6.04, 4.64], [0.09, 5.31, 2.65], [2.9, -4.22, 5.1],
+                              [4.48, -4.19, 2.64], [8.02, 3.58, 5.55], [3.78, 4.49, -4.34], [1.06, -4.37, -1.5],
+                              [-0.36, -2.09, -4.79], [-0.72, -2.93, 6.14]])
+
+CIFAR_CAT_CAR_FROG = SlideExample(
+    name="10-class CIFAR-10 score table", where="002:55-68",
+    W=CIFAR_SCORE_TABLE.T.copy(), X=np.eye(3), y=np.array([3, 1, 6]),
+    svm_losses=(10.58, 0.27, 71.91), svm_loss=27.586667, softmax_loss=5.680603)
+
+#: E10, the lion/tiger/leopard table (003:415-558).  The slide's "8.5" uses margin 0 (D3);
+#: with the assignment's delta = 1 the losses are 1.8, 0, 26.6 -> 9.466667.
+LION_TIGER_LEOPARD = SlideExample(
+    name="lion/tiger/leopard table", where="003:415-558, 003:869-933",
+    W=np.array([[5.6, 6.4, -4.6], [-1.8, 10.2, 3.5], [2.0, 5.4, -8.6]]), X=np.eye(3), y=np.array([0, 1, 2]),
+    svm_losses=(1.8, 0.0, 26.6), svm_loss=9.466667, softmax_loss=5.068393)
+
 #: The cat image's exponentiated scores as printed: 24.5, 164.0, 0.18.
 CAT_EXP_SCORES = (24.532530, 164.021907, 0.182684)
 
