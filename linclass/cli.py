@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", required=True, help="report directory")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
     grade.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N shards (1-based)")
-    grade.add_argument("--seed-salt", default="linclass", help="course salt of the per-student input seeds")
+    grade.add_argument("--seed-salt", default=None, help="course salt of the input seeds (default: the config's)")
     grade.add_argument("--force", action="store_true", help="regrade students that already have a report")
     grade.add_argument("--config", default=None, help="grading config (points, limits); default: the bundled one")
 

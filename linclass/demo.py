@@ -20,7 +20,8 @@ def print_slide_numbers() -> None:
     ex = slides.CAT_CAR_FROG
     per_example = ", ".join(f"{svm_loss_vectorized(ex.W, ex.X[i:i + 1], ex.y[i:i + 1], 0.0)[0]:.1f}" for i in range(3))
     svm, _ = svm_loss_vectorized(ex.W, ex.X, ex.y, 0.0)
-    print(f"  SVM, cat/car/frog table: per-example losses {per_example} -> mean {svm:.2f}   (slides: 2.9, 0, 12.9 -> 5.27)")
+    print(f"  SVM, cat/car/frog table: per-example losses {per_example} -> mean {svm:.2f}"
+          "   (slides: 2.9, 0, 12.9 -> 5.27)")
 
     cat = slides.CAT_SOFTMAX
     soft, _ = softmax_loss_vectorized(cat.W, cat.X, cat.y, 0.0)

@@ -61,3 +61,15 @@ def plot_weight_templates(models: Mapping[str, np.ndarray], image_shape: Sequenc
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def plot_histogram(scores: Sequence[float], path: str | Path, max_score: float) -> Path:
+    """Save a histogram of total scores as a PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=20, range=(0, max_score), color="#4C72B0", edgecolor="white")
+    ax.set(xlabel="score", ylabel="students", title=f"Scores ({len(scores)} submissions)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

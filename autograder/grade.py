@@ -1,0 +1,81 @@
+"""Grade one submission: run the pytest grading suite against it and write its reports."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from linclass.errors import LinclassError
+
+SUITE_DIR = Path(__file__).with_name("suite")
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Summary of one graded submission (the full detail is in its results.json)."""
+
+    student_id: str
+    score: float
+    max_score: float
+    report_dir: Path
+    results: dict
+
+
+def student_id_for(path: Path) -> str:
+    """The student id of a submission path (nbgrader's submitted/<student>/<assignment>/ aware)."""
+    from .submission import default_student_id
+
+    return default_student_id(path)
+
+
+def grade_submission(path: str | Path, out_dir: str | Path, *, student_id: str | None = None,
+                     salt: str | None = None, config_path: str | Path | None = None) -> GradeResult:
+    """Grade ``path`` into ``out_dir/<student_id>/``.
+
+    Parameters
+    ----------
+    path : path
+        A notebook, a directory of notebooks or CS231n modules, or a zip of either.
+    out_dir : path
+        The report root; this submission's reports go to ``out_dir/<student_id>``.
+    student_id : str, optional
+        Defaults to the name derived from ``path``.
+    salt : str, optional
+        Course salt of the per-student input seeds (default: the config's).
+    config_path : path, optional
+        Grading configuration (default: the bundled ``config.toml``).
+
+    Raises
+    ------
+    LinclassError
+        When the grader itself cannot run (missing path, broken configuration, internal
+        failure); a failing or hostile submission is graded, never raised.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LinclassError(f"{path}: no such file or directory")
+    student_id = student_id or student_id_for(path)
+    report_dir = Path(out_dir) / student_id
+    args = [str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"), "--rootdir", str(SUITE_DIR), "-q", "-rN",
+            "--no-header", "-p", "no:cacheprovider", "--submission", str(path), "--student-id", student_id,
+            "--report-dir", str(report_dir)]
+    if salt:
+        args += ["--salt", salt]
+    if config_path:
+        args += ["--grading-config", str(config_path)]
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        code = pytest.main(args)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "grader.log").write_text(log.getvalue())
+    results_path = report_dir / "results.json"
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not results_path.exists():
+        raise LinclassError(f"grading {path} did not run (pytest exit code {int(code)}); "
+                            f"see {report_dir / 'grader.log'}")
+    results = json.loads(results_path.read_text())
+    return GradeResult(student_id, results["score"], results["max_score"], report_dir, results)

@@ -1,0 +1,99 @@
+"""The state of one grading run: the submission, its student process, seeds, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from linclass.assignment import PARTS_BY_NAME
+
+from .config import GradingConfig
+from .inputs import student_seed
+from .verdicts import CheckFailed
+
+
+@dataclass
+class TestOutcome:
+    """The verdict of one check, as it goes into the reports."""
+
+    part: str
+    check: str
+    score: float
+    max_score: float
+    status: str  # "passed" | "failed"
+    output: str
+    misconceptions: list[Any] = field(default_factory=list)
+
+    @property
+    def tag(self) -> str:
+        return "slides" if self.check.startswith("slides_") else self.part
+
+
+class Grading:
+    """One submission under grading.
+
+    The student process starts on first use and is shared by every check; the sandbox
+    restarts it transparently after a crash or a timeout.
+    """
+
+    def __init__(self, submission, config: GradingConfig) -> None:
+        self.submission = submission
+        self.config = config
+        self.internal_errors: list[str] = []
+        self._student = None
+
+    @classmethod
+    def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
+        """Load (never execute) the submission at ``path``."""
+        from .submission import load_submission
+
+        return cls(load_submission(path, student_id=student_id), config)
+
+    @property
+    def student_id(self) -> str:
+        return self.submission.student_id
+
+    @property
+    def student(self):
+        """The sandboxed student process (started lazily)."""
+        if self._student is None:
+            from .sandbox import StudentProcess
+
+            self._student = StudentProcess(self.submission, self.config.sandbox_limits())
+        return self._student
+
+    def rng(self, part: str, check: str) -> np.random.Generator:
+        """The generator of one check, seeded per student (and per course salt)."""
+        return np.random.default_rng(student_seed(self.config.salt, self.student_id, f"{part}::{check}"))
+
+    def require(self, part: str) -> None:
+        """Fail the current check if the part's symbol did not load."""
+        symbol = PARTS_BY_NAME[part].symbol
+        status = self.student.load_report.get(symbol)
+        if status != "ok":
+            message = getattr(status, "message", None) or f"{symbol} is missing from your submission"
+            raise CheckFailed(message)
+
+    def call(self, part: str, *args, **kwargs):
+        """Call a student function (after checking it loaded); returns a CallResult."""
+        self.require(part)
+        return self.student.call(PARTS_BY_NAME[part].symbol, *args, **kwargs)
+
+    def call_many(self, part: str, arglists: list[tuple]) -> list:
+        """Call a student function on several argument tuples in one round trip."""
+        self.require(part)
+        return self.student.call_many(PARTS_BY_NAME[part].symbol, arglists)
+
+    def sources(self) -> list[tuple[str, str]]:
+        """The student's code units as (name, source) pairs, for static checks."""
+        return [(unit.name, unit.source) for unit in self.submission.units]
+
+    def log_internal_error(self, text: str) -> None:
+        self.internal_errors.append(text)
+
+    def close(self) -> None:
+        if self._student is not None:
+            self._student.close()

@@ -1,0 +1,106 @@
+"""Inputs for the grading checks, randomized per student.
+
+Every check draws from its own generator, seeded by ``sha256(salt : student id : check)``:
+two students never see the same numbers (so hard-coded answers cannot pass), while the
+same student and salt always get the same inputs (so grading is reproducible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from solutions.linear_svm import DELTA
+
+
+def student_seed(salt: str, student_id: str, check: str) -> int:
+    """A 64-bit seed derived from the course salt, the student id and the check name."""
+    digest = hashlib.sha256(f"{salt}:{student_id}:{check}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+@dataclass(frozen=True)
+class LossCase:
+    """One input of a loss function: ``loss(W, X, y, reg)``."""
+
+    label: str  # plain words for the report, never the numbers themselves
+    W: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    reg: float
+
+    @property
+    def args(self) -> tuple:
+        return (self.W, self.X, self.y, self.reg)
+
+    def describe(self) -> str:
+        return f"{self.label} (N={self.X.shape[0]}, D={self.X.shape[1]}, C={self.W.shape[1]}, reg={self.reg:g})"
+
+
+def random_case(rng: np.random.Generator, label: str, N: int, D: int, C: int, reg: float,
+                w_scale: float = 0.5, dtype=np.float64) -> LossCase:
+    """Gaussian X and W whose scores have margins on both sides of the hinge."""
+    X = rng.standard_normal((N, D))
+    W = w_scale * rng.standard_normal((D, C))
+    y = rng.integers(0, C, size=N)
+    y[: min(N, C)] = rng.permutation(C)[: min(N, C)]  # most classes appear at least once
+    return LossCase(label, W.astype(dtype), X.astype(dtype), y, float(reg))
+
+
+def standard_cases(rng: np.random.Generator, count: int = 3) -> list[LossCase]:
+    """Random shapes and regularization strengths."""
+    return [random_case(rng, f"random input {k + 1}", N=int(rng.integers(6, 40)), D=int(rng.integers(3, 25)),
+                        C=int(rng.integers(3, 11)), reg=float(rng.uniform(0.05, 2.0)))
+            for k in range(count)]
+
+
+def edge_cases(rng: np.random.Generator) -> list[LossCase]:
+    """N = 1, C = 2, reg = 0 and float32 inputs."""
+    return [
+        random_case(rng, "a single example (N = 1)", N=1, D=5, C=4, reg=0.3),
+        random_case(rng, "two classes (C = 2)", N=12, D=6, C=2, reg=0.3),
+        random_case(rng, "no regularization (reg = 0)", N=15, D=7, C=5, reg=0.0),
+        random_case(rng, "float32 inputs", N=20, D=8, C=6, reg=0.2, dtype=np.float32),
+    ]
+
+
+def stability_cases(rng: np.random.Generator) -> list[LossCase]:
+    """Large scores: |scores| around 1e4, a small spread within each row, rows far apart.
+
+    The spread inside a row stays below ~50, well inside what a correct shift-by-the-row-max
+    handles; a spread of more than ~700 would underflow even textbook code, so it is never
+    used (DESIGN section 4, fair edge cases).
+    """
+    N, D, C = 8, 6, 5
+    base = rng.standard_normal((N, D))
+    W = rng.standard_normal((D, C))
+    X = np.hstack([base, np.ones((N, 1))])
+    # The bias row lifts every score of example i by offset_i: up to 1e4, rows 1e3 apart.
+    offsets = 1e4 - 1e3 * rng.permutation(N)
+    scale = 5.0 / max(1e-12, np.abs(base @ W).max())  # within-row spread <= 10
+    W = np.vstack([W * scale, np.zeros((1, C))])
+    X = X.copy()
+    X[:, -1] = offsets
+    W[-1] = 1.0
+    y = rng.integers(0, C, size=N)
+    return [LossCase("large scores (up to 1e4, rows 1e3 apart)", W, X, y, 0.01)]
+
+
+def kink_free_case(rng: np.random.Generator, reg: float, h: float = 1e-5, N: int = 8, D: int = 4,
+                   C: int = 3) -> LossCase:
+    """A small SVM input whose hinge margins all stay far from 0.
+
+    A centered difference straddles a kink of max(0, .) when a margin is within h of 0, and
+    then disagrees with any analytic gradient.  Drawing until every margin is at least
+    1000 * h away from 0 keeps a numeric gradient check meaningful for the SVM loss.
+    """
+    for _ in range(1000):
+        case = random_case(rng, f"a small input for the gradient check (reg = {reg:g})", N, D, C, reg, w_scale=1.0)
+        scores = case.X @ case.W
+        margins = scores - scores[np.arange(N), case.y][:, None] + DELTA
+        margins[np.arange(N), case.y] = np.inf
+        if np.abs(margins).min() > 1000 * h * (1 + np.abs(case.X).sum(axis=1).max()):
+            return case
+    raise RuntimeError("could not draw a kink-free input")  # pragma: no cover - astronomically unlikely

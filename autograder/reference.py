@@ -1,0 +1,47 @@
+"""The trusted side's access to the reference implementations and the bug catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solutions.gradient_check import rel_error
+from solutions.linear_svm import svm_loss_vectorized
+from solutions.softmax import softmax_loss_vectorized
+
+LOSS_PARTS = ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized")
+VECTORIZED_PARTS = ("svm_loss_vectorized", "softmax_loss_vectorized")
+NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive", "softmax_loss_vectorized": "softmax_loss_naive"}
+
+# Naive and vectorized reference versions agree to 1e-10 (tests/), so the fast one serves both.
+_REFERENCE = {"svm": svm_loss_vectorized, "softmax": softmax_loss_vectorized}
+
+
+def reference_loss(part: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+    """The reference (loss, dW) of a loss part, computed in float64."""
+    f = _REFERENCE[part.split("_")[0]]
+    return f(np.asarray(W, np.float64), np.asarray(X, np.float64), y, reg)
+
+
+def diagnose(part: str, args: tuple, reply) -> list:
+    """Catalog misconceptions whose buggy output matches ``reply`` (never raises)."""
+    try:
+        from .misconceptions import diagnose as catalog_diagnose
+    except ImportError:  # pragma: no cover - the catalog ships with the grader
+        return []
+    try:
+        return list(catalog_diagnose(part, args, reply))
+    except Exception:  # a diagnosis is a bonus; it must never break a verdict
+        return []
+
+
+def by_id(misconception_id: str):
+    """A catalog entry by id, or None."""
+    try:
+        from .misconceptions import by_id as catalog_by_id
+
+        return catalog_by_id(misconception_id)
+    except Exception:
+        return None
+
+
+__all__ = ["LOSS_PARTS", "NAIVE_OF", "VECTORIZED_PARTS", "by_id", "diagnose", "reference_loss", "rel_error"]

@@ -1,0 +1,155 @@
+"""The reports of one graded submission (DESIGN section 5).
+
+- ``results.json``: Gradescope's autograder format (score, max_score, execution_time,
+  output, tests[] with name, score, max_score, status, output, visibility, tags).
+- ``junit.xml``: one testcase per check, for CI.
+- ``feedback.md``: the student's view: points per part, then what failed and why, with the
+  diagnosed misconceptions and their hints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from linclass.assignment import PARTS
+
+PART_ORDER = [p.name for p in PARTS]
+
+
+def _part_key(part: str) -> int:
+    return PART_ORDER.index(part) if part in PART_ORDER else len(PART_ORDER)
+
+
+def test_name(outcome) -> str:
+    """The test's display name, e.g. ``svm_loss_naive: matches reference``."""
+    return f"{outcome.part}: {outcome.check.replace('_', ' ')}"
+
+
+def _misconception_text(outcome) -> str:
+    if not outcome.misconceptions:
+        return ""
+    lines = ["", "Likely misconception" + ("s:" if len(outcome.misconceptions) > 1 else ":")]
+    for m in outcome.misconceptions:
+        lines.append(f"- {m.title}. Hint: {m.hint}")
+    return "\n".join(lines)
+
+
+def test_output(outcome) -> str:
+    """The feedback text of one test (what happened, plus the diagnosis when there is one)."""
+    return (outcome.output + _misconception_text(outcome)).strip()
+
+
+def notes(grading) -> list[str]:
+    """Submission-level notes: loading problems and tampering, in plain words."""
+    submission = grading.submission
+    found = [str(p) for p in getattr(submission, "problems", []) or []]
+    found += [str(t) for t in getattr(submission, "tampered", []) or []]
+    if grading.internal_errors:
+        found.append(f"{len(grading.internal_errors)} check(s) hit an internal grader error; they are marked failed.")
+    return found
+
+
+def part_totals(outcomes: Iterable) -> OrderedDict:
+    """Points and maximum per part (slide checks count towards the part they call)."""
+    totals: OrderedDict[str, list[float]] = OrderedDict()
+    for o in sorted(outcomes, key=lambda o: _part_key(o.part)):
+        entry = totals.setdefault(o.part, [0.0, 0.0])
+        entry[0] += o.score
+        entry[1] += o.max_score
+    return totals
+
+
+def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
+    """The Gradescope ``results.json`` document."""
+    score = sum(o.score for o in outcomes)
+    max_score = sum(o.max_score for o in outcomes)
+    header = [f"Student {grading.student_id}: {score:g} / {max_score:g} points."] + notes(grading)
+    return {
+        "score": round(score, 4),
+        "max_score": round(max_score, 4),
+        "execution_time": round(execution_time, 3),
+        "output": "\n".join(header),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": test_name(o),
+                "score": round(o.score, 4),
+                "max_score": round(o.max_score, 4),
+                "status": o.status,
+                "output": test_output(o),
+                "visibility": "visible",
+                "tags": [o.tag],
+                **({"extra_data": {"misconceptions": [m.id for m in o.misconceptions]}} if o.misconceptions else {}),
+            }
+            for o in sorted(outcomes, key=lambda o: (_part_key(o.part), o.tag == "slides"))
+        ],
+    }
+
+
+def junit_xml(grading, outcomes: Sequence, execution_time: float) -> bytes:
+    """A JUnit XML document with one testcase per check."""
+    failures = sum(o.status != "passed" for o in outcomes)
+    suite = ET.Element("testsuite", name=f"linclass.{grading.student_id}", tests=str(len(outcomes)),
+                       failures=str(failures), errors="0", time=f"{execution_time:.3f}")
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="score", value=f"{sum(o.score for o in outcomes):g}")
+    ET.SubElement(props, "property", name="max_score", value=f"{sum(o.max_score for o in outcomes):g}")
+    for o in outcomes:
+        case = ET.SubElement(suite, "testcase", classname=o.part, name=o.check)
+        if o.status != "passed":
+            failure = ET.SubElement(case, "failure", message=o.output.splitlines()[0][:200] if o.output else "failed")
+            failure.text = test_output(o)
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+
+
+def feedback_md(grading, outcomes: Sequence) -> str:
+    """The student's feedback in Markdown."""
+    score = sum(o.score for o in outcomes)
+    max_score = sum(o.max_score for o in outcomes)
+    lines = [f"# Feedback for {grading.student_id}", "", f"**Score: {score:g} / {max_score:g}**", ""]
+    for note in notes(grading):
+        lines.append(f"> {note}")
+    lines += ["", "| part | points |", "|---|---|"]
+    for part, (got, most) in part_totals(outcomes).items():
+        mark = "✅" if got == most else ("⚠️" if got else "❌")
+        lines.append(f"| {part} | {got:g} / {most:g} {mark} |")
+    failed = [o for o in outcomes if o.status != "passed"]
+    if failed:
+        lines += ["", "## What to fix", ""]
+        for o in sorted(failed, key=lambda o: _part_key(o.part)):
+            lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")
+            lines.append("")
+            lines.append(o.output)
+            for m in o.misconceptions:
+                lines += ["", f"**Likely misconception: {m.title}.** {m.hint}"]
+            lines.append("")
+    else:
+        lines += ["", "Every check passed."]
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a report is never half-written."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def write_reports(out_dir: Path, grading, outcomes: Sequence, execution_time: float) -> dict:
+    """Write results.json, junit.xml and feedback.md into ``out_dir``; return the results dict."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = results_json(grading, outcomes, execution_time)
+    if grading.internal_errors:
+        _atomic_write(out_dir / "grader-errors.log", "\n\n".join(grading.internal_errors).encode())
+    _atomic_write(out_dir / "junit.xml", junit_xml(grading, outcomes, execution_time))
+    _atomic_write(out_dir / "feedback.md", feedback_md(grading, outcomes).encode())
+    _atomic_write(out_dir / "results.json", json.dumps(results, indent=2).encode())  # last: marks completion
+    return results

@@ -1,0 +1,175 @@
+"""LinearClassifier.train / predict and the LinearSVM / Softmax losses.
+
+``train`` is observed through a probe: the student's own ``train`` runs on a subclass
+whose ``loss`` is the harness's least-squares loss and records every minibatch and every
+W it sees.  That checks the SGD loop itself (the step, the sampling, the initialization),
+independently of the student's SVM and softmax code, so a bug in one part costs points in
+that part only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.reference import by_id
+from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
+from linclass.data import get_data
+
+TRAIN = "LinearClassifier.train"
+
+
+def small_problem(rng: np.random.Generator, N: int = 30, D: int = 5, C: int = 4):
+    X = rng.standard_normal((N, D))
+    y = rng.integers(0, C, N)
+    y[:C] = np.arange(C)  # every class present: C = max(y) + 1
+    return X, y
+
+
+def probe(grading, rng, **kwargs):
+    X, y = small_problem(rng)
+    grading.require(TRAIN)
+    trace = require_ok(grading.student.probe_train(X, y, **kwargs), "LinearClassifier.train")
+    if not isinstance(trace, dict):
+        raise CheckFailed(f"LinearClassifier.train could not be observed (got {describe_value(trace)}).")
+    return X, y, trace
+
+
+def misconception(id_: str) -> list:
+    found = by_id(id_)
+    return [found] if found else []
+
+
+@pytest.mark.parametrize("part", (TRAIN,))
+def test_sgd_steps(grading, rng, part):
+    """Every step is W <- W - learning_rate * dW, and the loss history is what loss() returned."""
+    W0 = 0.01 * rng.standard_normal((5, 4))
+    lr = 0.05
+    _, _, trace = probe(grading, rng, W0=W0, learning_rate=lr, reg=0.1, num_iters=6, batch_size=8, seed=3)
+    seen, grads = trace["W_seen"], trace["grads"]
+    if len(seen) != 6:
+        raise CheckFailed(f"train called loss() {len(seen)} times for num_iters=6; expected once per iteration.")
+    steps = list(zip(seen, grads, [*seen[1:], trace["W_final"]]))
+    for t, (before, grad, after) in enumerate(steps):
+        after = as_array(after, "self.W after a step", before.shape)
+        if np.allclose(after, before + lr * grad, rtol=1e-9, atol=1e-12):
+            raise CheckFailed(f"Step {t + 1} moved W up the gradient (W + learning_rate * dW): that increases "
+                              "the loss.", misconception("sgd_ascent"))
+        if not np.allclose(after, before - lr * grad, rtol=1e-9, atol=1e-12):
+            if np.allclose(after, before):
+                raise CheckFailed(f"Step {t + 1} did not change W: update self.W with the gradient.")
+            raise CheckFailed(f"Step {t + 1}: W changed, but not by -learning_rate * dW "
+                              f"(learning_rate = {lr}).")
+    history = trace["history"]
+    if not isinstance(history, list) or len(history) != 6:
+        raise CheckFailed(f"train should return the list of the 6 losses; it returned {describe_value(history)}.")
+    if not all(close(h, expected, rtol=1e-9) for h, expected in zip(history, trace["losses"])):
+        raise CheckFailed("The returned loss history is not the sequence of losses computed at each step.")
+
+
+@pytest.mark.parametrize("part", (TRAIN,))
+def test_minibatch_sampling(grading, rng, part):
+    """Each step uses a fresh random minibatch of batch_size examples, drawn with replacement."""
+    X, y, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50, seed=5)
+    batches = trace["batches"]  # row indices of X used at each step
+    if any(len(b) != 50 for b in batches):
+        raise CheckFailed(f"Minibatches have sizes {[len(b) for b in batches]}; expected batch_size = 50 each "
+                          f"(with N = {len(X)}, that needs sampling with replacement).")
+    if any(np.any(np.asarray(b) < 0) for b in batches):
+        raise CheckFailed("Some minibatch rows are not rows of X, or their labels do not match y: take X and y "
+                          "with the same indices.")
+    if all(np.array_equal(batches[0], b) for b in batches[1:]):
+        raise CheckFailed("Every step used the same minibatch: draw new indices at every iteration.",
+                          misconception("sgd_reused_minibatch"))
+    used = np.unique(np.concatenate(batches))
+    if used.max() < 50 or len(used) < len(X) // 2:
+        raise CheckFailed("The minibatches only ever come from the first rows of X: sample indices from all N.",
+                          misconception("sgd_first_rows_only"))
+
+
+@pytest.mark.parametrize("part", (TRAIN,))
+def test_initialization(grading, rng, part):
+    """W starts as 0.001 * randn(D, C) when it is None, and is kept when already set."""
+    X, y, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
+    W_init = as_array(trace["W_seen"][0] if trace["W_seen"] else None, "the initial W", (X.shape[1], 4))
+    std = float(np.std(W_init))
+    if not 2e-4 < std < 5e-3 or np.allclose(W_init, 0):
+        raise CheckFailed(f"The initial W has standard deviation {std:.2g}; expected small random values "
+                          "0.001 * randn(D, C) (std about 0.001).")
+    W0 = rng.standard_normal((X.shape[1], 4))
+    _, _, trace = probe(grading, rng, W0=W0, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
+    if not trace["W_seen"] or not np.array_equal(trace["W_seen"][0], W0):
+        raise CheckFailed("train replaced a W that was already set: initialize W only when self.W is None, so "
+                          "that calling train again continues training.", misconception("sgd_reinitializes_w"))
+
+
+@pytest.mark.parametrize("part", (TRAIN,))
+def test_learns_digits(grading, part):
+    """SGD on the digits lowers the loss and reaches the validation-accuracy threshold."""
+    data = get_data("digits")
+    required = grading.config.thresholds["train_val_accuracy"]
+    grading.require(TRAIN)
+    trace = require_ok(grading.student.probe_train(data.X_train, data.y_train, record=False, learning_rate=1e-3,
+                                                   reg=1e-3, num_iters=300, batch_size=200, seed=0),
+                       "LinearClassifier.train on the digits")
+    history = trace.get("history") if isinstance(trace, dict) else None
+    if not isinstance(history, list) or len(history) != 300:
+        raise CheckFailed(f"train should return 300 losses; it returned {describe_value(history)}.")
+    if not np.mean(history[-30:]) < 0.8 * np.mean(history[:30]):
+        raise CheckFailed(f"The training loss did not go down (first steps ~{np.mean(history[:30]):.3g}, "
+                          f"last steps ~{np.mean(history[-30:]):.3g}).")
+    W = as_array(trace["W_final"], "the trained W", (data.X_train.shape[1], data.num_classes))
+    accuracy = float(np.mean(np.argmax(data.X_val @ W, axis=1) == data.y_val))
+    if accuracy < required:
+        raise CheckFailed(f"After 300 steps the validation accuracy is {accuracy:.3f}; at least {required} expected.")
+
+
+@pytest.mark.parametrize("part", ("LinearClassifier.predict",))
+def test_argmax_labels(grading, rng, part):
+    """predict returns the highest-scoring class of every row."""
+    X, W = rng.standard_normal((25, 6)), rng.standard_normal((6, 5))
+    grading.require(part)
+    value = require_ok(grading.student.method("LinearSVM", "predict", X, W=W), "predict")
+    labels = as_array(value["result"] if isinstance(value, dict) else value, "predict's result")
+    expected = np.argmax(X @ W, axis=1)
+    if labels.shape != expected.shape:
+        extra = misconception("predict_wrong_axis") if labels.shape == (W.shape[1],) else []
+        raise CheckFailed(f"predict returned shape {labels.shape} for N = 25 examples; expected (25,): one label "
+                          "per row of X (the argmax over classes, axis=1).", extra)
+    wrong = int(np.sum(labels != expected))
+    if wrong:
+        raise CheckFailed(f"predict disagrees with the highest score on {wrong} of 25 examples.")
+
+
+@pytest.mark.parametrize("part", ("LinearClassifier.predict",))
+def test_integer_labels(grading, rng, part):
+    """predict returns integer labels."""
+    X, W = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
+    grading.require(part)
+    value = require_ok(grading.student.method("LinearSVM", "predict", X, W=W), "predict")
+    labels = value["result"] if isinstance(value, dict) else value
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu":
+        raise CheckFailed(f"predict should return integer labels; it returned {describe_value(labels)}.",
+                          misconception("predict_float_labels"))
+
+
+@pytest.mark.parametrize("part", ("LinearSVM.loss", "Softmax.loss"))
+def test_delegates(grading, rng, part):
+    """The classifier's loss is its loss function applied to self.W."""
+    cls = part.split(".")[0]
+    function = "svm_loss_vectorized" if cls == "LinearSVM" else "softmax_loss_vectorized"
+    X, y = small_problem(rng)
+    W, reg = 0.1 * rng.standard_normal((X.shape[1], 4)), 0.3
+    grading.require(part)
+    value = require_ok(grading.student.method(cls, "loss", X, y, reg, W=W), f"{cls}().loss")
+    loss, dW = as_loss_and_grad(value["result"] if isinstance(value, dict) else value, W.shape, f"{cls}.loss")
+    direct = grading.student.call(function, W, X, y, reg)
+    if direct.ok:
+        expected = as_loss_and_grad(direct.value, W.shape, function)
+    else:  # compare with the reference when the student's function does not work
+        from autograder.reference import reference_loss
+
+        expected = reference_loss(function, W, X, y, reg)
+    if not close(loss, expected[0]) or not np.allclose(dW, expected[1], rtol=1e-6, atol=1e-9):
+        raise CheckFailed(f"{cls}().loss(X, y, reg) should return {function}(self.W, X, y, reg); it returned "
+                          f"a different loss ({loss:.6g} vs {expected[0]:.6g}).")

@@ -1,0 +1,144 @@
+"""eval_numerical_gradient, grad_check_sparse and rel_error, on functions with known
+gradients (including the slides' calculus example), with x restored after every call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.functions import as_callable, elementwise_gradient, elementwise_spec
+from autograder.reference import diagnose, rel_error
+from autograder.verdicts import CheckFailed, as_array, as_scalar, require_ok
+
+
+def random_function(rng: np.random.Generator, shape: tuple[int, ...]):
+    spec = elementwise_spec(rng.uniform(0.5, 2.0, shape), rng.uniform(-1.0, 1.0, shape))
+    return spec, rng.uniform(-2.0, 2.0, shape)
+
+
+def numerical_gradient(grading, part, spec, x, what, **kwargs):
+    result = grading.call(part, spec, x, **kwargs)
+    raw = require_ok(result, what)
+    try:
+        return as_array(raw, f"{part}'s result", x.shape), result
+    except CheckFailed as exc:
+        raise CheckFailed(exc.message, diagnose(part, (as_callable(spec), x), raw)) from None
+
+
+@pytest.mark.parametrize("part", ("eval_numerical_gradient",))
+def test_known_gradient(grading, rng, part):
+    """The numeric gradient of sum(a*x**2 + b*sin(x)) matches 2*a*x + b*cos(x)."""
+    spec, x = random_function(rng, (3, 4))
+    grad, _ = numerical_gradient(grading, part, spec, x, f"{part} on a 3x4 input")
+    err = rel_error(grad, elementwise_gradient(spec, x))
+    if err > 1e-7:
+        raise CheckFailed(f"The numeric gradient of f(x) = sum(a*x**2 + b*sin(x)) differs from its exact "
+                          f"gradient 2*a*x + b*cos(x) (largest relative error {err:.2g}, expected < 1e-7).",
+                          diagnose(part, (as_callable(spec), x), grad))
+
+
+@pytest.mark.parametrize("part", ("eval_numerical_gradient",))
+def test_centered_differences(grading, rng, part):
+    """With a coarse step h = 1e-3 the error stays O(h**2): centered, not forward, differences."""
+    spec, x = random_function(rng, (5,))
+    h = 1e-3
+    grad, _ = numerical_gradient(grading, part, spec, x, f"{part} with h = {h:g}", h=h)
+    err = float(np.max(np.abs(grad - elementwise_gradient(spec, x))))
+    if err > 1e-5:  # centered: about h**2 = 1e-6; forward: about h * |f''| = 1e-3
+        raise CheckFailed(f"With h = {h:g} your numeric gradient is off by up to {err:.2g}. Centered differences "
+                          f"(f(x+h) - f(x-h)) / 2h are accurate to about h**2 = {h * h:g}; an error near h "
+                          "suggests a one-sided (forward) difference, or that the h you were given is not used.",
+                          diagnose(part, (as_callable(spec), x, h), grad))
+
+
+@pytest.mark.parametrize("part", ("eval_numerical_gradient",))
+def test_slides_calculus(grading, part):
+    """L(w) = w**2 + 3 at w = 2 has gradient 4 (003:1408)."""
+    spec = elementwise_spec(np.ones(1), np.zeros(1))
+    grad, _ = numerical_gradient(grading, part, spec, np.array([2.0]), f"{part} on L(w) = w**2 + 3 at w = 2")
+    if abs(float(grad[0]) - 4.0) > 1e-6:
+        raise CheckFailed(f"The slides' example L(w) = w**2 + 3 at w = 2 has gradient 2w = 4; yours gives "
+                          f"{float(grad[0]):.6f}.", diagnose(part, (as_callable(spec), np.array([2.0])), grad))
+
+
+def _require_restored(part, x, result):
+    after = (result.inputs_after or [None, None])[1]
+    if not isinstance(after, np.ndarray) or after.shape != x.shape or not np.array_equal(after, x):
+        changed = int(np.sum(after != x)) if isinstance(after, np.ndarray) and after.shape == x.shape else "some"
+        raise CheckFailed(f"{part} left x changed ({changed} entries differ after the call). Perturb one entry, "
+                          "evaluate, and put the original value back before moving on.")
+
+
+def sparse_errors(grading, part, spec, x, analytic, what, **kwargs):
+    result = grading.call(part, spec, x, analytic, **kwargs)
+    raw = require_ok(result, what)
+    errors = as_array(raw, f"{part}'s result", (kwargs.get("num_checks", 10),))
+    return errors, result
+
+
+@pytest.mark.parametrize("part", ("grad_check_sparse",))
+def test_relative_errors(grading, rng, part):
+    """Tiny relative errors for the exact gradient, about 1/3 for twice the gradient."""
+    spec, x = random_function(rng, (4, 5))
+    exact = elementwise_gradient(spec, x)
+    errors, _ = sparse_errors(grading, part, spec, x, exact, f"{part} with the exact gradient", num_checks=7, seed=1)
+    if np.max(errors) > 1e-7:
+        raise CheckFailed(f"Given the exact gradient, {part} reported relative errors up to {np.max(errors):.2g} "
+                          "(expected < 1e-7).", diagnose(part, (as_callable(spec), x, exact, 7), errors))
+    errors, _ = sparse_errors(grading, part, spec, x, 2 * exact, f"{part} with a wrong gradient", num_checks=7, seed=1)
+    if not np.allclose(errors, 1 / 3, atol=1e-4):
+        raise CheckFailed(f"Given twice the exact gradient, each relative error |n - a| / (|n| + |a|) should be "
+                          f"1/3; {part} reported {np.round(errors, 4).tolist()}.")
+
+
+@pytest.mark.parametrize("part", ("grad_check_sparse",))
+def test_reproducible_with_seed(grading, rng, part):
+    """The same seed checks the same entries; another seed checks others."""
+    spec, x = random_function(rng, (10, 10))
+    noisy = elementwise_gradient(spec, x) * rng.uniform(0.5, 1.5, x.shape)  # a distinct error at every entry
+    first, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
+    again, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
+    other, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=8", num_checks=5, seed=8)
+    if not np.array_equal(first, again):
+        raise CheckFailed(f"Two calls of {part} with seed=7 checked different entries: draw the entries from a "
+                          "generator seeded with `seed`.")
+    if np.array_equal(first, other):
+        raise CheckFailed(f"{part} checked the same entries with seed=7 and seed=8: the seed is not used.")
+
+
+@pytest.mark.parametrize("part", ("eval_numerical_gradient", "grad_check_sparse"))
+def test_restores_x(grading, rng, part):
+    """x holds its original values after the call."""
+    spec, x = random_function(rng, (2, 3))
+    if part == "eval_numerical_gradient":
+        _, result = numerical_gradient(grading, part, spec, x, f"{part} on a 2x3 input")
+    else:
+        _, result = sparse_errors(grading, part, spec, x, elementwise_gradient(spec, x), part, num_checks=4, seed=0)
+    _require_restored(part, x, result)
+
+
+@pytest.mark.parametrize("part", ("rel_error",))
+def test_values(grading, rng, part):
+    """rel_error matches max |x - y| / max(1e-8, |x| + |y|) on random arrays."""
+    for shape in ((5,), (3, 4)):
+        x = rng.standard_normal(shape)
+        y = x + 1e-3 * rng.standard_normal(shape)
+        value = as_scalar(require_ok(grading.call(part, x, y), f"{part} on {shape} arrays"), f"{part}")
+        expected = rel_error(x, y)
+        if abs(value - expected) > 1e-9 * max(1.0, expected):
+            raise CheckFailed(f"rel_error of two {shape} arrays returned {value:.6g}; expected {expected:.6g}.",
+                              diagnose(part, (x, y), value))
+
+
+@pytest.mark.parametrize("part", ("rel_error",))
+def test_zero_safe(grading, part):
+    """rel_error of two zero arrays is 0.0, never a division by zero."""
+    zeros = np.zeros(4)
+    raw = require_ok(grading.call(part, zeros, zeros.copy()), f"{part}(zeros, zeros)")
+    try:
+        value = as_scalar(raw, f"{part}(zeros, zeros)")
+    except CheckFailed as exc:
+        raise CheckFailed(exc.message + " Two equal arrays have no error; guard the denominator (|x| + |y| can be 0).",
+                          diagnose(part, (zeros, zeros), raw)) from None
+    if value != 0.0:
+        raise CheckFailed(f"rel_error(zeros, zeros) returned {value}; expected 0.0.")

@@ -1,0 +1,144 @@
+"""SVM and softmax losses: values and gradients against the reference, on inputs randomized
+per student, plus edge cases, the student's own gradient check, input immutability,
+numerical stability, and vectorization."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from autograder.inputs import LossCase, edge_cases, kink_free_case, random_case, stability_cases, standard_cases
+from autograder.loops import find_loops
+from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, reference_loss, rel_error
+from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
+
+
+def check_against_reference(grading, part: str, case: LossCase) -> None:
+    """Call ``part`` on ``case`` and compare loss and dW with the reference."""
+    result = grading.call(part, *case.args)
+    raw = require_ok(result, f"{part} on {case.describe()}")
+    float32 = case.W.dtype == np.float32
+    rtol, gtol = (1e-4, 1e-3) if float32 else (1e-6, 1e-6)
+    try:
+        loss, dW = as_loss_and_grad(raw, case.W.shape, part)
+    except CheckFailed as exc:
+        raise CheckFailed(f"On {case.describe()}: {exc.message}", diagnose(part, case.args, raw)) from None
+    ref_loss, ref_dW = reference_loss(part, *case.args)
+    problems = []
+    if not close(loss, ref_loss, rtol=rtol):
+        problems.append(f"the loss is {loss:.6g}, expected {ref_loss:.6g}")
+    err = rel_error(dW, ref_dW) if not float32 else float(np.max(np.abs(dW - ref_dW)) / max(1e-8, np.abs(ref_dW).max()))
+    if err > gtol:
+        problems.append(f"dW differs from the expected gradient (largest relative error {err:.2g})")
+    if problems:
+        raise CheckFailed(f"On {case.describe()}: " + "; ".join(problems) + ".", diagnose(part, case.args, (loss, dW)))
+
+
+@pytest.mark.parametrize("part", LOSS_PARTS)
+def test_matches_reference(grading, rng, part):
+    """Loss and gradient match the reference on random inputs."""
+    for case in standard_cases(rng):
+        check_against_reference(grading, part, case)
+
+
+@pytest.mark.parametrize("part", LOSS_PARTS)
+def test_edge_cases(grading, rng, part):
+    """A single example, two classes, no regularization, float32 inputs."""
+    for case in edge_cases(rng):
+        check_against_reference(grading, part, case)
+
+
+@pytest.mark.parametrize("part", ("softmax_loss_vectorized",))
+def test_numerically_stable(grading, rng, part):
+    """Large scores (up to 1e4, rows 1e3 apart) give the finite, correct loss."""
+    for case in stability_cases(rng):
+        check_against_reference(grading, part, case)
+
+
+@pytest.mark.parametrize("part", LOSS_PARTS)
+def test_gradient_check(grading, rng, part):
+    """The analytic dW agrees with a numeric gradient of the student's own loss."""
+    h = 1e-5
+    for reg in (0.0, 1.0):
+        case = kink_free_case(rng, reg, h)
+        raw = require_ok(grading.call(part, *case.args), f"{part} on {case.describe()}")
+        _, dW = as_loss_and_grad(raw, case.W.shape, part)
+        shifted = []
+        for ix in np.ndindex(case.W.shape):
+            for sign in (1, -1):
+                W = case.W.copy()
+                W[ix] += sign * h
+                shifted.append((W, case.X, case.y, reg))
+        results = grading.call_many(part, shifted)
+        losses = [as_loss_and_grad(require_ok(r, f"{part} at a perturbed W"), case.W.shape, part)[0] for r in results]
+        numeric = ((np.array(losses[0::2]) - np.array(losses[1::2])) / (2 * h)).reshape(case.W.shape)
+        err = rel_error(numeric, dW)
+        if err > 1e-5:
+            where = ("only with regularization (reg = 1): look at the regularizer's gradient"
+                     if reg else "even without regularization: look at the data-loss gradient")
+            raise CheckFailed(f"Your dW is not the gradient of your own loss: a numeric gradient check of your "
+                              f"loss disagrees with your dW (relative error {err:.2g}) {where}.",
+                              diagnose(part, case.args, raw))
+
+
+@pytest.mark.parametrize("part", LOSS_PARTS)
+def test_inputs_unchanged(grading, rng, part):
+    """W, X and y are the same after the call."""
+    case = random_case(rng, "a random input", N=10, D=6, C=4, reg=0.5)
+    result = grading.call(part, *case.args)
+    require_ok(result, f"{part} on {case.describe()}")
+    for name, before, after in zip(("W", "X", "y"), case.args, result.inputs_after or ()):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape or not np.array_equal(after, before):
+            raise CheckFailed(f"{part} modified its input {name}. A loss function must leave its inputs as they "
+                              "were: the caller (e.g. the training loop) still needs them.")
+
+
+@pytest.mark.parametrize("part", VECTORIZED_PARTS)
+def test_no_python_loops(grading, part):
+    """The vectorized version has no Python loops (for, while, comprehensions)."""
+    grading.require(part)
+    loops = find_loops(grading.sources(), part)
+    if loops is None:
+        raise CheckFailed(f"Could not find `def {part}` in your code to check it for loops.")
+    if loops:
+        listed = "; ".join(str(loop) for loop in loops[:5])
+        raise CheckFailed(f"{part} should use no Python loops, but it has {listed}. Express the whole batch with "
+                          "array operations (matrix products, broadcasting, fancy indexing).")
+
+
+@pytest.mark.parametrize("part", VECTORIZED_PARTS)
+def test_faster_than_naive(grading, rng, part):
+    """The vectorized version is clearly faster than the naive one (timed by the grader)."""
+    minimum = grading.config.thresholds.get("vectorized_min_speedup", 2.0)
+    case = random_case(rng, "a timing input", N=400, D=65, C=10, reg=0.1)
+    fast = _best_time(grading, part, case)
+    naive = NAIVE_OF[part]
+    try:
+        slow = _best_time(grading, naive, case)
+        against = f"your {naive}"
+    except CheckFailed:  # no working naive version: time the reference's loops instead
+        slow = _reference_naive_time(part, case)
+        against = "the reference's naive loops"
+    if slow / fast < minimum:
+        raise CheckFailed(f"{part} took {fast * 1e3:.1f} ms on N=400, D=65, C=10; {against} took "
+                          f"{slow * 1e3:.1f} ms: only {slow / fast:.1f}x faster (at least {minimum:g}x expected).")
+
+
+def _best_time(grading, part: str, case: LossCase, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        result = grading.call(part, *case.args)
+        require_ok(result, f"{part} on {case.describe()}")
+        times.append(result.seconds)
+    return min(times)
+
+
+def _reference_naive_time(part: str, case: LossCase) -> float:
+    from solutions import linear_svm, softmax
+
+    f = getattr(linear_svm if part.startswith("svm") else softmax, NAIVE_OF[part])
+    start = time.perf_counter()
+    f(*case.args)
+    return time.perf_counter() - start

@@ -1,0 +1,95 @@
+"""How a check fails: one exception type carrying the student-facing message and diagnoses.
+
+Grading checks raise :class:`CheckFailed`; the suite's conftest turns it into the test's
+``output`` in the reports (never a traceback).  Everything that validates a reply from the
+student process lives here too, so each check reads as a few plain statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A check failed; ``message`` is written for the student.
+
+    Parameters
+    ----------
+    message : str
+        What came back, what was expected, in plain words.
+    misconceptions : sequence, optional
+        Catalog entries (``autograder.misconceptions.Misconception``) that match the reply.
+    """
+
+    def __init__(self, message: str, misconceptions: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.misconceptions = list(misconceptions)
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe description of a reply: its type, and shape/dtype for arrays."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} items ({', '.join(describe_value(v) for v in value[:3])})"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, int, float, complex, str)):
+        text = repr(value)
+        return f"{type(value).__name__} {text[:60]}"
+    return f"an object of type {type(value).__name__}"
+
+
+def require_ok(result, what: str):
+    """The decoded value of a successful call, or a failure that says what went wrong."""
+    if not result.ok:
+        detail = f"\n{result.error.detail}" if getattr(result.error, "detail", "") else ""
+        raise CheckFailed(f"{what}: {result.error.message}{detail}")
+    return result.value
+
+
+def as_scalar(value: Any, what: str) -> float:
+    """A finite real number (a Python or numpy scalar, or a 0-d/size-1 array)."""
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
+        value = value.reshape(()).item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"{what} should be a number (a float); it returned {describe_value(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise CheckFailed(f"{what} returned {value}, which is not a finite number")
+    return value
+
+
+def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None, finite: bool = True,
+             kinds: str = "fiu") -> np.ndarray:
+    """A real-valued ndarray of the expected shape, with finite entries."""
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{what} should be a numpy array; it returned {describe_value(value)}")
+    if value.dtype.kind not in kinds:
+        raise CheckFailed(f"{what} should hold real numbers; it has dtype {value.dtype}")
+    if shape is not None and value.shape != tuple(shape):
+        hint = " (it looks transposed)" if value.shape == tuple(shape)[::-1] and len(shape) == 2 else ""
+        raise CheckFailed(f"{what} has shape {value.shape}; expected {tuple(shape)}{hint}")
+    if finite and not np.all(np.isfinite(value)):
+        bad = int(np.size(value) - np.isfinite(value).sum())
+        raise CheckFailed(f"{what} contains {bad} non-finite entries (NaN or inf)")
+    return value
+
+
+def as_loss_and_grad(value: Any, W_shape: tuple[int, ...], what: str) -> tuple[float, np.ndarray]:
+    """Validate a ``(loss, dW)`` reply."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise CheckFailed(f"{what} should return a tuple (loss, dW); it returned {describe_value(value)}")
+    return as_scalar(value[0], f"{what}'s loss"), as_array(value[1], f"{what}'s dW", W_shape)
+
+
+def close(a: float, b: float, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+    """Scalar closeness, evaluated in the trusted process on plain floats."""
+    return abs(float(a) - float(b)) <= atol + rtol * abs(float(b))
+
+
