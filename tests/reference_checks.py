@@ -189,7 +189,7 @@ SLIDE_CASES: list[SlideCase] = _slide_cases()
 
 def evaluate(loss_fn: LossFn, case: SlideCase):
     """The compared quantity of ``loss_fn`` on ``case`` (inputs passed as copies)."""
-    loss, dW = loss_fn(case.W.copy(), case.X.copy(), case.y.copy(), case.reg)
+    loss, dW = checked_call(loss_fn, case.W.copy(), case.X.copy(), case.y.copy(), case.reg)
     if case.quantity == "loss":
         return loss
     if case.quantity == "loss_log10":
@@ -197,7 +197,7 @@ def evaluate(loss_fn: LossFn, case: SlideCase):
     if case.quantity == "dW":
         return dW
     if case.quantity == "probs":  # one example, X = [[1]]: dW = p - onehot(y)
-        return np.asarray(dW, dtype=np.float64)[0] + np.eye(case.W.shape[1])[case.y[0]]
+        return dW[0] + np.eye(case.W.shape[1])[case.y[0]]
     raise ValueError(case.quantity)
 
 
@@ -260,12 +260,9 @@ def gradient_problems(loss_fn: LossFn, kind: str, seed: int = 0, reg: float = 0.
     W, X, y = gradient_inputs(kind, seed, shape)
     tol = SVM_GRAD_TOL if kind == "svm" else SOFTMAX_GRAD_TOL
     try:
-        _, dW = loss_fn(W.copy(), X.copy(), y.copy(), reg)
+        _, dW = checked_call(loss_fn, W.copy(), X.copy(), y.copy(), reg)
         numeric = reference_numerical_gradient(lambda w: float(loss_fn(w, X.copy(), y.copy(), reg)[0]), W.copy(),
                                                GRAD_H)
-        dW = np.asarray(dW, dtype=np.float64)
-        if dW.shape != W.shape:
-            return [f"dW has shape {dW.shape}, expected {W.shape}"]
         err = float(np.max(np.abs(numeric - dW) / np.maximum(1e-8, np.abs(numeric) + np.abs(dW))))
     except Exception as exc:
         return [f"raised {type(exc).__name__}: {exc}"]
@@ -276,6 +273,17 @@ def gradient_problems(loss_fn: LossFn, kind: str, seed: int = 0, reg: float = 0.
 def random_inputs(seed: int, N: int = 7, D: int = 5, C: int = 4, scale: float = 1.0):
     rng = np.random.default_rng(seed)
     return scale * rng.standard_normal((D, C)), rng.standard_normal((N, D)), rng.integers(0, C, N)
+
+
+def checked_call(loss_fn: LossFn, W, X, y, reg) -> tuple[float, np.ndarray]:
+    """``loss_fn(W, X, y, reg)`` as (float, float64 array shaped like W); ValueError otherwise."""
+    out = loss_fn(W, X, y, reg)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError(f"returned {type(out).__name__}, not a (loss, dW) pair")
+    loss, dW = float(out[0]), np.asarray(out[1], dtype=np.float64)
+    if dW.shape != np.shape(W):
+        raise ValueError(f"dW has shape {dW.shape}, expected {np.shape(W)}")
+    return loss, dW
 
 
 def mutation_problems(loss_fn: LossFn, seed: int = 0) -> list[str]:
@@ -293,9 +301,8 @@ def float32_problems(loss_fn: LossFn, seed: int = 0) -> list[str]:
     """float32 inputs give finite results close to the float64 ones."""
     W, X, y = random_inputs(seed)
     try:
-        loss64, dW64 = loss_fn(W.copy(), X.copy(), y.copy(), 0.1)
-        loss32, dW32 = loss_fn(W.astype(np.float32), X.astype(np.float32), y.copy(), 0.1)
-        loss32, dW32 = float(loss32), np.asarray(dW32, dtype=np.float64)
+        loss64, dW64 = checked_call(loss_fn, W.copy(), X.copy(), y.copy(), 0.1)
+        loss32, dW32 = checked_call(loss_fn, W.astype(np.float32), X.astype(np.float32), y.copy(), 0.1)
     except Exception as exc:
         return [f"float32 inputs: raised {type(exc).__name__}: {exc}"]
     if not (math.isfinite(loss32) and np.all(np.isfinite(dW32))):
@@ -329,10 +336,8 @@ def stability_problems(loss_fn: LossFn, seed: int = 0) -> list[str]:
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loss, dW = loss_fn(W.copy(), X.copy(), y.copy(), 0.0)
-            loss_s, dW_s = loss_fn(Ws.copy(), Xs.copy(), y.copy(), 0.0)
-        loss, loss_s = float(loss), float(loss_s)
-        dW, dW_s = np.asarray(dW, dtype=np.float64), np.asarray(dW_s, dtype=np.float64)
+            loss, dW = checked_call(loss_fn, W.copy(), X.copy(), y.copy(), 0.0)
+            loss_s, dW_s = checked_call(loss_fn, Ws.copy(), Xs.copy(), y.copy(), 0.0)
     except Exception as exc:
         return [f"large scores: raised {type(exc).__name__}: {exc}"]
     if not all(math.isfinite(v) for v in (loss, loss_s)) or not (np.all(np.isfinite(dW)) and np.all(np.isfinite(dW_s))):
@@ -425,7 +430,7 @@ def quadratic_sine(a: np.ndarray, b: np.ndarray):
 
 
 def grad_check_sparse_problems(check_fn) -> list[str]:
-    """grad_check_sparse: shape, centered accuracy, catches a wrong gradient, seed, restores x."""
+    """grad_check_sparse: shape, centered accuracy, catches a wrong gradient, seed, restores x (even when f raises)."""
     rng = np.random.default_rng(0)
     a, b, x0 = rng.uniform(0.5, 2, (4, 5)), rng.uniform(0.5, 2, (4, 5)), rng.uniform(-2, 2, (4, 5))
     f, grad = quadratic_sine(a, b)
@@ -452,6 +457,19 @@ def grad_check_sparse_problems(check_fn) -> list[str]:
             problems.append("a wrong gradient is not flagged")
     except Exception as exc:
         problems.append(f"raised {type(exc).__name__}: {exc}")
+
+    def broken(v):
+        raise ZeroDivisionError("f failed")
+
+    x = x0.copy()
+    try:
+        check_fn(broken, x, grad(x0), num_checks=3, seed=0)
+    except ZeroDivisionError:
+        pass
+    except Exception as exc:
+        problems.append(f"with a failing f: raised {type(exc).__name__}: {exc}")
+    if not np.array_equal(x, x0):
+        problems.append("x is not restored when f raises")
     return problems
 
 
