@@ -455,12 +455,12 @@ def _behaviour(id: str, parts: tuple[str, ...], title: str, hint: str) -> Miscon
 
 _BEHAVIOURAL_ENTRIES = [
     _behaviour(
-        "sgd_gradient_ascent", _TRAIN,
+        "sgd_ascent", _TRAIN,
         "the SGD step goes up the gradient (gradient ascent)",
         "The gradient points in the direction in which the loss increases fastest. Print the first few "
         "losses of the history: if they grow, check the direction of your update."),
     _behaviour(
-        "sgd_reuses_one_minibatch", _TRAIN,
+        "sgd_reused_minibatch", _TRAIN,
         "one minibatch is sampled once and reused at every step",
         "Stochastic gradient descent draws a fresh random minibatch at every iteration; with a single "
         "batch the model only fits those examples. Where in your loop does the sampling happen?"),
@@ -470,7 +470,7 @@ _BEHAVIOURAL_ENTRIES = [
         "A minibatch is a random sample of the whole training set (sampling with replacement is fine). "
         "Always taking the leading rows ignores the rest of the data and inherits any ordering in it."),
     _behaviour(
-        "train_reinitializes_weights", _TRAIN,
+        "sgd_reinitializes_w", _TRAIN,
         "W is re-initialized on every call to train",
         "Initialize W only when the model has no weights yet. Then calling train again continues from "
         "where it stopped, and weights set by the caller are used."),
@@ -480,18 +480,18 @@ _BEHAVIOURAL_ENTRIES = [
         "The scores are (N, C), one row per example. An example's label is the class with the highest "
         "score in its row, so the result has one entry per example, shape (N,)."),
     _behaviour(
-        "predict_returns_floats", _PREDICT,
+        "predict_float_labels", _PREDICT,
         "predict returns floating-point labels",
         "Labels are class indices. If you fill a preallocated array, check its dtype: the default of a "
         "zeros array is float. Compare your output's dtype with y's."),
     _behaviour(
-        "tune_selects_by_training_accuracy", _TUNE,
+        "tune_selects_by_train", _TUNE,
         "the best model is selected by training accuracy",
         "Hyper-parameters are chosen on data the model was not trained on: training accuracy rewards "
         "memorizing and says nothing about unseen data. Keep the model with the best validation "
         "accuracy."),
     _behaviour(
-        "tune_reuses_one_model", _TUNE,
+        "tune_reuses_model", _TUNE,
         "one model object is reused, and keeps training, across the hyper-parameter pairs",
         "Each (learning rate, reg) pair needs a freshly created model. Otherwise every run starts from "
         "the previous run's weights, the comparison is unfair, and the 'best' model keeps changing after "
@@ -633,7 +633,8 @@ def diagnose(part: str, args: tuple, reply: object, *, rtol: float = 1e-6, atol:
     rtol, atol : float
         Tolerances of the comparisons (``np.allclose`` semantics).  The defaults separate every
         catalog variant from the reference on float64 inputs, including forward differences
-        (a relative change of about 1e-5); loosen them for float32 inputs.
+        (a relative change of about 1e-5).  With float32 array arguments they are loosened to at
+        least rtol = 1e-4, atol = 1e-6.
 
     Returns
     -------
@@ -643,6 +644,8 @@ def diagnose(part: str, args: tuple, reply: object, *, rtol: float = 1e-6, atol:
     candidates = [m for m in for_part(part) if m.variant is not None and m.affects != "behaviour"]
     if not candidates or part not in REFERENCE:
         return []
+    if any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in args):
+        rtol, atol = max(rtol, 1e-4), max(atol, 1e-6)  # float32 arithmetic differs in the 7th digit
     try:
         reference = _components(part, _run(REFERENCE[part], args))
         student = _components(part, reply)

@@ -1,0 +1,229 @@
+"""One-bug submissions in the CS231n module layout, generated from the misconception catalog.
+
+A mutant is the reference submission (``solutions/``'s module files) with exactly one
+function or method replaced by a buggy version.  The buggy code is not hand-copied: for a
+catalog entry with a variant, the replacement is a thin wrapper with the part's name and
+signature around the catalog's parametrized implementation, whose source is appended to the
+module (``inspect.getsource``), so mutants and diagnosis share one source of truth.  The
+behavioural entries (no variant) are small edits of the reference function, listed in
+:data:`EDITS`.
+
+The files are standalone: they import numpy (and each other) only, never ``solutions``,
+``autograder`` or ``linclass``, so they run in the sandbox like any student submission.  A
+mutant of a naive loss loops over the examples like a naive solution would (its speed is then
+comparable to the reference's naive version); a mutant of a vectorized loss has no loops.
+
+``linear_classifier.py`` imports the loss functions with a relative import inside a package
+and falls back to a plain import for module files side by side, so both ways of loading a
+flat submission work.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import re
+from pathlib import Path
+
+from linclass.assignment import MODULES, PARTS_BY_NAME
+
+from . import misconceptions as catalog
+from .misconceptions import LossVariant, Variant
+
+_SAMPLE = "batch = rng.choice(num_train, size=batch_size, replace=True)"
+
+#: Behavioural misconceptions as edits of the reference: id -> (part, [(old, new), ...]).
+#: Each ``old`` must occur exactly once in the reference function's source.
+EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "sgd_ascent": ("LinearClassifier.train", [
+        ("self.W = self.W - learning_rate * grad", "self.W = self.W + learning_rate * grad"),
+    ]),
+    "sgd_reused_minibatch": ("LinearClassifier.train", [
+        ("loss_history = []\n", "loss_history = []\n        " + _SAMPLE + "\n"),
+        ("            " + _SAMPLE + "\n", ""),
+    ]),
+    "sgd_first_rows_only": ("LinearClassifier.train", [
+        (_SAMPLE, "batch = np.arange(min(batch_size, num_train))"),
+    ]),
+    "sgd_reinitializes_w": ("LinearClassifier.train", [
+        ("if self.W is None:\n            self.W = 0.001", "self.W = 0.001"),
+    ]),
+    "predict_wrong_axis": ("LinearClassifier.predict", [
+        ("np.argmax(X @ self.W, axis=1)", "np.argmax(X @ self.W, axis=0)"),
+    ]),
+    "predict_float_labels": ("LinearClassifier.predict", [
+        ("np.argmax(X @ self.W, axis=1)", "np.argmax(X @ self.W, axis=1).astype(np.float64)"),
+    ]),
+    "tune_selects_by_train": ("tune_hyperparameters", [
+        ("best_model, best_val_accuracy = None, -1.0", "best_model, best_val_accuracy, best_train = None, -1.0, -1.0"),
+        ("if val_accuracy > best_val_accuracy:\n                best_model, best_val_accuracy = model, val_accuracy",
+         "if train_accuracy > best_train:\n"
+         "                best_model, best_val_accuracy, best_train = model, val_accuracy, train_accuracy"),
+    ]),
+    "tune_reuses_model": ("tune_hyperparameters", [
+        ("    results = {}\n", "    results = {}\n    model = model_cls()\n"),
+        ("            model = model_cls()\n", ""),
+    ]),
+    "tune_ignores_hyperparameters": ("tune_hyperparameters", [
+        ("learning_rate=lr, reg=reg,", ""),
+    ]),
+}
+
+
+def _mutant_list() -> list[tuple[str, str]]:
+    pairs = []
+    for m in catalog.CATALOG:
+        if m.variant is not None:
+            pairs += [(m.id, part) for part in m.parts]
+        elif m.id in EDITS:
+            pairs.append((m.id, EDITS[m.id][0]))
+    return pairs
+
+
+#: Every (misconception id, part) pair a mutant can be generated for, in catalog order.
+MUTANTS: list[tuple[str, str]] = _mutant_list()
+
+
+# --------------------------------------------------------------------------------------------
+# Reference sources.
+# --------------------------------------------------------------------------------------------
+
+
+def solutions_dir() -> Path:
+    """The directory of the reference package ``solutions/`` (found without importing it)."""
+    spec = importlib.util.find_spec("solutions")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the reference package `solutions` is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+_RELATIVE_IMPORT = re.compile(r"^from \.(\w+) import (.+)$", re.MULTILINE)
+
+
+def _portable_imports(source: str) -> str:
+    """Relative imports inside a package, with a plain-import fallback for side-by-side files."""
+    return _RELATIVE_IMPORT.sub(
+        lambda m: (f"try:  # inside a package\n    from .{m[1]} import {m[2]}\n"
+                   f"except ImportError:  # module files side by side\n    from {m[1]} import {m[2]}"),
+        source)
+
+
+def reference_sources() -> dict[str, str]:
+    """File name -> source text of the reference submission in the module layout."""
+    root = solutions_dir()
+    return {f"{module}.py": _portable_imports((root / f"{module}.py").read_text()) for module in MODULES}
+
+
+def write_reference(dest: Path) -> Path:
+    """Write the correct module-layout submission into ``dest`` (created if needed); return it."""
+    return _write(reference_sources(), Path(dest))
+
+
+# --------------------------------------------------------------------------------------------
+# Mutants.
+# --------------------------------------------------------------------------------------------
+
+
+def _definition(tree: ast.Module, part: str) -> ast.FunctionDef:
+    """The ``def`` of a part: a top-level function, or ``Class.method``."""
+    names = part.split(".")
+    body = tree.body
+    for depth, name in enumerate(names):
+        kinds = (ast.FunctionDef,) if depth == len(names) - 1 else (ast.ClassDef,)
+        node = next((n for n in body if isinstance(n, kinds) and n.name == name), None)
+        if node is None:
+            raise KeyError(f"no definition of {part} in the reference")
+        body = node.body
+    return node
+
+
+def _options(options: tuple[tuple[str, object], ...]) -> str:
+    return "".join(f", {name}={value!r}" for name, value in options)
+
+
+_LOSS_VECTORIZED = '''\
+def {name}(W, X, y, reg):
+    """One-bug mutant `{id}`: {title}."""
+    row_losses, dscores = {core}(X @ W, y{core_options})
+    return _finish(W, row_losses, X.T @ dscores, reg{finish_options})
+'''
+
+_LOSS_NAIVE = '''\
+def {name}(W, X, y, reg):
+    """One-bug mutant `{id}`: {title}. Loops over the examples like a naive solution."""
+    num_train, num_classes = X.shape[0], W.shape[1]
+    scores = np.zeros((num_train, num_classes))
+    for i in range(num_train):
+        scores[i] = X[i] @ W
+    row_losses, dscores = {core}(scores, y{core_options})
+    dW = np.zeros(W.shape)
+    for i in range(num_train):
+        for j in range(num_classes):
+            dW[:, j] += dscores[i, j] * X[i]
+    return _finish(W, row_losses, dW, reg{finish_options})
+'''
+
+
+def _replacement(m: catalog.Misconception, part: str, node: ast.FunctionDef) -> tuple[str, list]:
+    """Source of the buggy wrapper for ``part`` and the catalog helpers it calls."""
+    variant = m.variant
+    if isinstance(variant, LossVariant):
+        template = _LOSS_NAIVE if part.endswith("_naive") else _LOSS_VECTORIZED
+        source = template.format(name=node.name, id=m.id, title=m.title, core=variant.core.__name__,
+                                 core_options=_options(variant.core_options),
+                                 finish_options=_options(variant.finish_options))
+        return source, [variant.core, catalog._finish]
+    if isinstance(variant, Variant):
+        names = [a.arg for a in node.args.args]
+        call = ", ".join(f"{n}={n}" for n in names)
+        source = (f"def {node.name}({ast.unparse(node.args)}):\n"
+                  f'    """One-bug mutant `{m.id}`: {m.title}."""\n'
+                  f"    return {variant.func.__name__}({call}{_options(variant.options)})\n")
+        return source, [variant.func]
+    raise ValueError(f"{m.id} has no variant to build a mutant from")
+
+
+def _edited(misconception_id: str, segment: str) -> str:
+    for old, new in EDITS[misconception_id][1]:
+        if segment.count(old) != 1:
+            raise ValueError(f"edit of {misconception_id} does not apply to the reference: {old!r}")
+        segment = segment.replace(old, new)
+    return segment
+
+
+def mutant_sources(misconception_id: str, part: str) -> dict[str, str]:
+    """File name -> source text of the one-bug submission for (misconception, part)."""
+    if (misconception_id, part) not in MUTANTS:
+        raise KeyError(f"no mutant for ({misconception_id!r}, {part!r})")
+    m = catalog.by_id(misconception_id)
+    filename = f"{PARTS_BY_NAME[part].module}.py"
+    sources = reference_sources()
+    text = sources[filename]
+    node = _definition(ast.parse(text), part)
+    lines = text.splitlines(keepends=True)
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+    segment = "".join(lines[start:node.end_lineno])
+    if m.variant is None:
+        new, helpers = _edited(m.id, segment), []
+    else:
+        new, helpers = _replacement(m, part, node)
+        new = "".join(" " * node.col_offset + line if line.strip() else line for line in new.splitlines(True))
+    text = "".join(lines[:start]) + new + "".join(lines[node.end_lineno:])
+    if helpers:
+        text = text.rstrip("\n") + "\n\n\n# Helpers of the one-bug mutant (from autograder/misconceptions.py).\n"
+        text += "\n\n".join(inspect.getsource(h) for h in helpers)
+    sources[filename] = text
+    return sources
+
+
+def write_mutant(misconception_id: str, part: str, dest: Path) -> Path:
+    """Write the one-bug module-layout submission for (misconception, part) into ``dest``; return it."""
+    return _write(mutant_sources(misconception_id, part), Path(dest))
+
+
+def _write(sources: dict[str, str], dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, text in sources.items():
+        (dest / name).write_text(text)
+    return dest
