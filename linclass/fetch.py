@@ -33,7 +33,8 @@ def _download(url: str, dest: Path, timeout: float) -> str:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=CIFAR10_TARBALL, leave=False) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, desc=CIFAR10_TARBALL, leave=False,
+                      disable=None) as bar:  # None: no bar when stderr is not a terminal (logs, CI)
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
                     md5.update(chunk)
@@ -46,13 +47,16 @@ def _download(url: str, dest: Path, timeout: float) -> str:
 def _extract(tarball: Path, target: Path) -> None:
     with tarfile.open(tarball, "r:gz") as tar:
         if hasattr(tarfile, "data_filter"):
-            tar.extractall(target, filter="data")
+            try:
+                tar.extractall(target, filter="data")
+            except tarfile.FilterError as exc:  # e.g. a "../" path or a link out of the target
+                raise FetchError(f"refusing an unsafe archive member ({exc})") from None
         else:  # Python without the extraction filters: refuse unsafe members ourselves
             root = target.resolve()
             for member in tar.getmembers():
                 dest = (target / member.name).resolve()
                 if not (member.isfile() or member.isdir()) or root not in (dest, *dest.parents):
-                    raise FetchError(f"{tarball}: refusing unsafe member {member.name!r}")
+                    raise FetchError(f"refusing an unsafe archive member {member.name!r}")
             tar.extractall(target)
 
 
@@ -95,6 +99,8 @@ def fetch_cifar10(datasets_dir: str | Path = "datasets", url: str = CIFAR10_URL,
         unpacked = Path(tmp) / "unpacked"
         try:
             _extract(tarball, unpacked)
+        except FetchError as exc:
+            raise FetchError(f"{url}: {exc}; nothing was unpacked") from None
         except (tarfile.TarError, OSError) as exc:
             raise FetchError(f"{url}: not a valid tar.gz archive ({exc})") from None
         if not cifar10_available(unpacked):
