@@ -1,0 +1,1 @@
+../../../linclass/plots.py
