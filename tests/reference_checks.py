@@ -492,3 +492,148 @@ def rel_error_problems(rel_fn) -> list[str]:
         elif not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             problems.append(f"rel_error({x!r}, {y!r}) = {got}, expected {expected}")
     return problems
+
+
+# ------------------------------------------------------------------- training and tuning
+def blobs(seed: int = 0, N: int = 60, D: int = 4, C: int = 3):
+    """Well-separated Gaussian blobs with a bias column: easy for a linear classifier."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, C, N)
+    y[:C] = np.arange(C)
+    X = 4 * rng.standard_normal((C, D - 1))[y] + rng.standard_normal((N, D - 1))
+    return np.hstack([X, np.ones((N, 1))]), y
+
+
+def _attempt(problems: list[str], what: str, fn: Callable[[], object]):
+    try:
+        return fn()
+    except Exception as exc:
+        problems.append(f"{what}: raised {type(exc).__name__}: {exc}")
+        return None
+
+
+def train_problems(cls: type) -> dict[str, list[str]]:
+    """Every check of ``cls().train`` (a LinearClassifier subclass), by name."""
+    X, y = blobs()
+    found: dict[str, list[str]] = {k: [] for k in ("initializes W", "keeps W", "no mutation", "history", "seed",
+                                                   "with replacement", "minibatches")}
+
+    model = cls()
+    _attempt(found["initializes W"], "train", lambda: model.train(X, y, learning_rate=0.0, num_iters=1, seed=0))
+    W = None if model.W is None else np.asarray(model.W, dtype=np.float64)
+    if W is None or W.shape != (X.shape[1], 3) or not 0 < np.std(W) < 0.01:
+        found["initializes W"].append("W after the first train is not a (D, C) array of 0.001 * randn")
+
+    W0 = np.random.default_rng(1).standard_normal((X.shape[1], 3))
+    before = W0.copy()
+    model = cls()
+    model.W = W0
+    _attempt(found["keeps W"], "train", lambda: model.train(X, y, learning_rate=0.0, num_iters=3, seed=0))
+    if not np.array_equal(np.asarray(model.W), before):
+        found["keeps W"].append("a W set before train was replaced (with learning_rate = 0 it must stay)")
+    _attempt(found["no mutation"], "train", lambda: model.train(X, y, learning_rate=1e-2, num_iters=3, seed=0))
+    if not np.array_equal(W0, before):
+        found["no mutation"].append("the caller's W array was modified in place")
+
+    history = _attempt(found["history"], "train", lambda: cls().train(X, y, learning_rate=1e-2, reg=1e-3,
+                                                                       num_iters=200, batch_size=20, seed=0))
+    if not (isinstance(history, list) and len(history) == 200 and all(isinstance(v, float) for v in history)):
+        found["history"].append(f"train returned {type(history).__name__}, not a list of 200 floats")
+    elif not np.mean(history[-20:]) < 0.5 * np.mean(history[:20]):
+        found["history"].append(f"the loss does not decrease: {np.mean(history[:20]):.3g} -> "
+                                f"{np.mean(history[-20:]):.3g}")
+
+    weights = []
+    for seed in (5, 5, 6):
+        model = cls()
+        _attempt(found["seed"], "train", lambda m=model, s=seed: m.train(X, y, learning_rate=1e-2, num_iters=20,
+                                                                          batch_size=10, seed=s))
+        weights.append(np.asarray(model.W))
+    if not np.array_equal(weights[0], weights[1]) or np.array_equal(weights[0], weights[2]):
+        found["seed"].append("the same seed does not give the same W (or different seeds the same W)")
+
+    _attempt(found["with replacement"], "batch_size > N",
+             lambda: cls().train(X[:5], y[:5], learning_rate=1e-2, num_iters=3, batch_size=50, seed=0))
+
+    batches: list[np.ndarray] = []
+
+    class Recording(cls):
+        def loss(self, X_batch, y_batch, reg):
+            batches.append(X_batch[:, 0].copy())
+            return super().loss(X_batch, y_batch, reg)
+
+    X_ids = X.copy()
+    X_ids[:, 0] = np.arange(len(X))  # the first feature names the row
+    _attempt(found["minibatches"], "train", lambda: Recording().train(X_ids, y, learning_rate=1e-4, num_iters=10,
+                                                                      batch_size=8, seed=0))
+    if len(batches) != 10 or len({b.tobytes() for b in batches}) < 10 or len(set(np.concatenate(batches))) < 30:
+        found["minibatches"].append("the minibatches are not fresh random samples of the whole training set")
+    return found
+
+
+def predict_problems(cls: type) -> list[str]:
+    """predict: int labels of shape (N,), the argmax of each row of scores."""
+    rng = np.random.default_rng(0)
+    model = cls()
+    model.W = rng.standard_normal((4, 5))
+    X = rng.standard_normal((7, 4))
+    problems: list[str] = []
+    pred = _attempt(problems, "predict", lambda: np.asarray(model.predict(X)))
+    if pred is not None:
+        if pred.shape != (7,) or not np.issubdtype(pred.dtype, np.integer):
+            problems.append(f"predict returned {pred.dtype} of shape {pred.shape}, expected ints of shape (7,)")
+        elif not np.array_equal(pred, np.argmax(X @ model.W, axis=1)):
+            problems.append("predict is not the highest-scoring class of each row")
+    return problems
+
+
+VAL_Y = np.array([1, 2, 3])
+
+
+class LookupModel:
+    """A stand-in model class for tuning: its accuracies are chosen per learning rate.
+
+    With learning rate 1 it is perfect on the training set (4 rows) and wrong on validation
+    (it memorized); with learning rate 2 it is mediocre on training and perfect on
+    validation.  Every instance records the hyper-parameters it was trained with.
+    """
+
+    instances: list = []
+
+    def __init__(self):
+        self.W = None
+        self.trained: list[tuple[float, float]] = []
+        LookupModel.instances.append(self)
+
+    def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False, seed=None):
+        self.trained.append((learning_rate, reg))
+        self.y_train = y
+        return [0.0]
+
+    def predict(self, X):
+        lr = self.trained[-1][0]
+        if X.shape[0] == 4:  # the training set
+            return self.y_train.copy() if lr == 1.0 else np.array([0, 0, 9, 9])
+        return np.full(len(X), 9) if lr == 1.0 else VAL_Y.copy()
+
+
+def tune_problems(tune_fn: Callable) -> dict[str, list[str]]:
+    """tune_hyperparameters: selects by validation, a fresh model per pair, passes the pair on."""
+    found: dict[str, list[str]] = {"selects by validation": [], "fresh model": [], "passes hyperparameters": []}
+    LookupModel.instances = []
+    out = _attempt(found["selects by validation"], "tune", lambda: tune_fn(
+        LookupModel, np.zeros((4, 1)), np.array([0, 1, 2, 3]), np.zeros((3, 1)), VAL_Y,
+        learning_rates=[1.0, 2.0], regularization_strengths=[0.5, 0.7], num_iters=1, batch_size=1))
+    if out is None:
+        return found
+    best, best_val, results = out
+    if not (isinstance(best, LookupModel) and best.trained[-1][0] == 2.0 and best_val == 1.0):
+        found["selects by validation"].append("the best model is not the one with the best validation accuracy")
+    if results != {(1.0, 0.5): (1.0, 0.0), (1.0, 0.7): (1.0, 0.0), (2.0, 0.5): (0.25, 1.0), (2.0, 0.7): (0.25, 1.0)}:
+        found["selects by validation"].append(f"results are {results}")
+    if len(LookupModel.instances) != 4 or any(len(m.trained) != 1 for m in LookupModel.instances):
+        found["fresh model"].append("the four pairs were not trained on four fresh models")
+    pairs = sorted(p for m in LookupModel.instances for p in m.trained)
+    if pairs != [(1.0, 0.5), (1.0, 0.7), (2.0, 0.5), (2.0, 0.7)]:
+        found["passes hyperparameters"].append(f"train received the pairs {pairs}")
+    return found

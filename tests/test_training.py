@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_checks import predict_problems, train_problems, tune_problems
 
 from linclass.data import TUNING_GRIDS
 from solutions.linear_classifier import LinearClassifier, LinearSVM, Softmax
@@ -18,6 +19,21 @@ def blobs(rng: np.random.Generator, N: int = 60, D: int = 4, C: int = 3):
     centres = 4 * rng.standard_normal((C, D - 1))
     X = centres[y] + rng.standard_normal((N, D - 1))
     return np.hstack([X, np.ones((N, 1))]), y
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_train_checks(cls):
+    """All of ``reference_checks.train_problems``: W initialized only when None, the caller's
+    W untouched, a decreasing history of num_iters floats, seedable, sampling with
+    replacement, fresh random minibatches.  (The tests below spell some of them out.)"""
+    found = train_problems(cls)
+    assert not any(found.values()), found
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_predict_checks(cls):
+    """Int labels of shape (N,), the argmax of each row of scores."""
+    assert predict_problems(cls) == []
 
 
 @pytest.mark.parametrize("cls", MODELS)
@@ -111,41 +127,11 @@ def test_digits_default_grid_reaches_90_percent_validation(cls, digits):
     assert np.mean(best.predict(digits.X_val) == digits.y_val) == pytest.approx(best_val)
 
 
-class _LookupModel:
-    """A stand-in model whose accuracies are chosen per learning rate.
-
-    With learning rate 1 it is perfect on the training set and wrong on validation (it
-    memorized); with learning rate 2 it is mediocre on training and perfect on validation.
-    A tuner that selects by training accuracy picks 1; selecting by validation picks 2.
-    """
-
-    X_train = np.zeros((4, 1))
-
-    def __init__(self):
-        self.W = None
-        self.lr = None
-
-    def train(self, X, y, learning_rate, reg, num_iters, batch_size, seed=None, verbose=False):
-        self.lr, self.y_train = learning_rate, y
-        return [0.0]
-
-    def predict(self, X):
-        on_train = X.shape[0] == 4
-        if self.lr == 1.0:
-            return self.y_train.copy() if on_train else np.full(len(X), 9)
-        return np.array([0, 0, 9, 9]) if on_train else VAL_Y.copy()
-
-
-VAL_Y = np.array([1, 2, 3])
-
-
-def test_tune_selects_by_validation_not_training():
-    y_train = np.array([0, 1, 2, 3])
-    best, best_val, results = tune_hyperparameters(_LookupModel, np.zeros((4, 1)), y_train, np.zeros((3, 1)), VAL_Y,
-                                                   learning_rates=[1.0, 2.0], regularization_strengths=[0.5],
-                                                   num_iters=1, batch_size=1)
-    assert results == {(1.0, 0.5): (1.0, 0.0), (2.0, 0.5): (0.25, 1.0)}
-    assert best.lr == 2.0 and best_val == 1.0
+def test_tune_selects_by_validation_gives_fresh_models_and_passes_the_pair():
+    """With a stand-in model whose training and validation accuracies disagree (see
+    ``reference_checks.LookupModel``), the reference keeps the best *validation* model,
+    trains one fresh model per pair, and passes each pair to train."""
+    assert not any(tune_problems(tune_hyperparameters).values())
 
 
 def test_tune_trains_a_fresh_model_per_pair(digits):
