@@ -222,8 +222,13 @@ def preprocess(images: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
     rows = {}
     for name, imgs in images.items():
         centred = imgs.astype(np.float64) - mean_image
-        rows[name] = append_bias(centred.reshape(len(imgs), -1))
+        rows[name] = append_bias(centred.reshape(len(imgs), mean_image.size))  # (0, D) for an empty split
     return rows, mean_image
+
+
+def _given(value: int | None, default: int) -> int:
+    """``value`` unless it is None (an explicit 0 means an empty split, not the default)."""
+    return default if value is None else value
 
 
 def get_data(source: str = "auto", datasets_dir: str | Path = "datasets", seed: int = 0,
@@ -253,15 +258,15 @@ def get_data(source: str = "auto", datasets_dir: str | Path = "datasets", seed: 
         source = "cifar10" if cifar10_available(datasets_dir) else "digits"
     if source == "digits":
         images, labels = load_digits_images()
-        idx = split_indices(len(labels), num_val or 250, num_test or 250, num_dev or 100, seed)
+        idx = split_indices(len(labels), _given(num_val, 250), _given(num_test, 250), _given(num_dev, 100), seed)
         if num_train is not None:
             idx["train"] = idx["train"][:num_train]
         class_names, image_shape = DIGITS_CLASSES, images.shape[1:]
         splits = {k: (images[v], labels[v]) for k, v in idx.items()}
     elif source == "cifar10":
         X_tr, y_tr, X_te, y_te = load_cifar10(Path(datasets_dir) / CIFAR10_DIRNAME)
-        nv, nt = num_val or 1000, num_test or 1000
-        idx = split_indices(len(y_tr), nv, 0, num_dev or 500, seed)
+        nv, nt = _given(num_val, 1000), _given(num_test, 1000)
+        idx = split_indices(len(y_tr), nv, 0, _given(num_dev, 500), seed)
         train_idx = idx["train"][:num_train] if num_train is not None else idx["train"]
         splits = {"train": (X_tr[train_idx], y_tr[train_idx]), "val": (X_tr[idx["val"]], y_tr[idx["val"]]),
                   "test": (X_te[:nt], y_te[:nt]), "dev": (X_tr[idx["dev"]], y_tr[idx["dev"]])}

@@ -77,6 +77,15 @@ def test_digits_splits_are_seeded_and_cover_all_examples(digits):
     assert len(digits.y_train) + len(digits.y_val) + len(digits.y_test) == 1797
 
 
+def test_explicit_zero_split_sizes_are_respected(tmp_path):
+    """num_val=0 / num_dev=0 mean empty splits (they used to fall back to the defaults)."""
+    data = get_data("digits", num_val=0, num_dev=0)
+    assert data.X_val.shape == (0, 65) and data.X_dev.shape == (0, 65) and data.X_train.shape == (1547, 65)
+    write_cifar10(tmp_path / CIFAR_DIR, n_per_batch=2)
+    data = get_data("cifar10", datasets_dir=tmp_path, num_val=2, num_test=0, num_dev=0)
+    assert data.X_test.shape == (0, 3073) and data.X_dev.shape == (0, 3073) and data.X_train.shape == (8, 3073)
+
+
 def test_preprocess_uses_the_training_mean_and_flattens_rows():
     rng = np.random.default_rng(0)
     train = rng.integers(0, 10, (6, 2, 3, 2)).astype(np.float64)
