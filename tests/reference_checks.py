@@ -354,7 +354,9 @@ def agreement_problems(fn: LossFn, ref: LossFn, W, X, y, reg, tol: float = 1e-10
     problems = []
     if not math.isclose(float(loss_a), float(loss_b), rel_tol=tol, abs_tol=tol):
         problems.append(f"loss {loss_a!r} != {loss_b!r}")
-    if np.shape(dW_a) != np.shape(dW_b) or not np.allclose(dW_a, dW_b, rtol=tol, atol=tol):
+    if np.shape(dW_a) != np.shape(dW_b):
+        problems.append(f"dW has shape {np.shape(dW_a)}, not {np.shape(dW_b)}")
+    elif not np.allclose(dW_a, dW_b, rtol=tol, atol=tol):
         problems.append(f"dW differs by up to {np.max(np.abs(np.subtract(dW_a, dW_b))):.3e}")
     return problems
 

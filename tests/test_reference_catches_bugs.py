@@ -25,6 +25,7 @@ from functools import partial, partialmethod
 import numpy as np
 import pytest
 from reference_checks import (
+    agreement_problems,
     grad_check_sparse_problems,
     loss_problems,
     numerical_gradient_problems,
@@ -34,8 +35,10 @@ from reference_checks import (
     tune_problems,
 )
 
-from autograder.misconceptions import CATALOG, LOSS_PARTS, REFERENCE
+from autograder.misconceptions import CATALOG, LOSS_PARTS, REFERENCE, sample_args
 from solutions.linear_classifier import LinearSVM, Softmax
+from solutions.linear_svm import svm_loss_naive
+from solutions.softmax import softmax_loss_naive
 
 VALUE_CHECKS = {"eval_numerical_gradient": numerical_gradient_problems,
                 "grad_check_sparse": grad_check_sparse_problems, "rel_error": rel_error_problems}
@@ -64,6 +67,17 @@ def test_loss_checks_reject_the_buggy_variant(misconception):
     problems = loss_problems(misconception.variant, _kind(misconception.parts[0]))
     check = _catching_check(misconception)
     assert problems[check], f"the {check!r} check accepts {misconception.id}: {misconception.title}"
+
+
+@pytest.mark.parametrize("misconception", LOSS_VARIANTS, ids=lambda m: m.id)
+def test_agreement_check_rejects_the_buggy_variant(misconception):
+    """The naive == vectorized check (1e-10) tells each variant from the reference, on the
+    catalog's inputs of the kind that reveals it (large scores for the overflow bugs)."""
+    part = misconception.parts[0]
+    W, X, y, reg = sample_args(part, misconception.inputs)
+    reference = svm_loss_naive if part.startswith("svm") else softmax_loss_naive
+    with np.errstate(all="ignore"):
+        assert agreement_problems(misconception.variant, reference, W, X, y, reg)
 
 
 @pytest.mark.parametrize("misconception", VALUE_VARIANTS, ids=lambda m: m.id)
