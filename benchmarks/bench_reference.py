@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for loss, N, med, low in floors:
         verdict = "ok" if med <= TARGET else f"ABOVE the {TARGET}x target"
         print(f"   {loss:8s} vectorized / matmul floor at N = {N:<6d}: {med:5.2f}x  ({low:.2f}x)  {verdict}")
+    if any(abs(med - low) > 0.2 * low for *_, med, low in (*speedups, *floors)):
+        print("   note: medians and minima disagree by more than 20%: the machine was busy; the minima "
+              "(timeit's advice) are the better estimate")
     return 0
 
 
