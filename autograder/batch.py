@@ -12,18 +12,25 @@ import csv
 import hashlib
 import json
 import statistics
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from linclass.assignment import PARTS, SLIDES_TAG
 from linclass.errors import LinclassError
 
+from .export import submission_meta, write_meta, write_nbgrader_csv
 from .grade import grade_submission, student_id_for
 
 CODE_SUFFIXES = {".ipynb", ".py"}
 COLUMNS = [p.name for p in PARTS] + [SLIDES_TAG]
+#: Attempts per submission when the grading worker process itself dies.
+MAX_ATTEMPTS = 2
+#: Submissions the grader could not run for (student_id, path, error); absent when none.
+NOT_GRADED = "not_graded.csv"
 
 
 def _has_code(directory: Path) -> bool:
@@ -79,19 +86,55 @@ def in_shard(student_id: str, shard: tuple[int, int] | None) -> bool:
 
 def _grade_job(path: str, out: str, salt: str | None, config_path: str | None) -> dict:
     """Run in a worker process: grade one submission, never raise."""
+    start = time.perf_counter()
+    student_id = student_id_for(Path(path))
     try:
-        result = grade_submission(path, out, salt=salt, config_path=config_path)
-        return {"student_id": result.student_id, "ok": True}
+        result = grade_submission(path, out, student_id=student_id, salt=salt, config_path=config_path)
+        write_meta(result.report_dir, submission_meta(path))
+        return {"student_id": result.student_id, "path": path, "ok": True, "score": result.score,
+                "seconds": time.perf_counter() - start}
     except Exception as exc:  # the grader could not run for this one; the batch goes on
-        return {"student_id": student_id_for(Path(path)), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"student_id": student_id, "path": path, "ok": False, "error": f"{type(exc).__name__}: {exc}",
+                "seconds": time.perf_counter() - start}
+
+
+def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[dict], None]) -> None:
+    """Grade ``pending`` on ``jobs`` worker processes (reused across submissions).
+
+    A worker that dies (the grader's own process, never the sandboxed child, which is
+    isolated) breaks the pool: the unfinished submissions are then resubmitted to a fresh
+    pool, each at most :data:`MAX_ATTEMPTS` times, so one bad job cannot stop the batch.
+    """
+    attempts: Counter = Counter()
+    queue = list(pending)
+    while queue:
+        retry = []
+        with ProcessPoolExecutor(max_workers=min(jobs, len(queue))) as pool:
+            futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
+            for future in as_completed(futures):
+                p = futures[future]
+                try:
+                    on_done(future.result())
+                except BrokenProcessPool:
+                    attempts[p] += 1
+                    if attempts[p] < MAX_ATTEMPTS:
+                        retry.append(p)
+                    else:
+                        on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
+                                 "error": "the grading worker process died (twice) on this submission"})
+        queue = retry
 
 
 def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, shard: str | None = None,
-                salt: str | None = None, config_path: str | Path | None = None, force: bool = False) -> Path:
-    """Grade every submission in ``paths`` into ``out``; write grades.csv and summary.md.
+                salt: str | None = None, config_path: str | Path | None = None, force: bool = False,
+                quiet: bool = False) -> Path:
+    """Grade every submission in ``paths`` into ``out``; write the class reports.
 
     Students whose ``results.json`` already exists are skipped unless ``force`` (an
-    interrupted batch resumes where it stopped).
+    interrupted batch resumes where it stopped).  Writes ``grades.csv``,
+    ``grades_nbgrader.csv`` (``nbgrader export`` columns), ``summary.md`` with
+    ``score_histogram.png``, and ``not_graded.csv`` when the grader could not run for some
+    submission.
 
     Returns
     -------
@@ -110,27 +153,56 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
         raise LinclassError(f"several submissions map to the same student id: {', '.join(duplicates[:5])}")
     pending = [p for p in todo if force or not (out / student_id_for(p) / "results.json").exists()]
     skipped = len(todo) - len(pending)
-    errors = []
-    with tqdm(total=len(pending), unit="student", desc="grading", disable=not pending) as bar:
-        if jobs <= 1:
+    if force:
+        for p in pending:  # a regraded student's old reports must not survive a failed regrade
+            (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
+    args = (str(out), salt, str(config_path) if config_path else None)
+    done: list[dict] = []
+    start = time.perf_counter()
+    with tqdm(total=len(pending), unit="student", desc="grading", disable=quiet or not pending) as bar:
+        def on_done(job: dict) -> None:
+            done.append(job)
+            bar.set_postfix_str(job["student_id"][:24], refresh=False)
+            bar.update()
+
+        if jobs <= 1 or len(pending) <= 1:
             for p in pending:
-                errors.append(_grade_job(str(p), str(out), salt, str(config_path) if config_path else None))
-                bar.update()
+                on_done(_grade_job(str(p), *args))
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_grade_job, str(p), str(out), salt, str(config_path) if config_path else None)
-                           for p in pending]
-                for future in as_completed(futures):
-                    errors.append(future.result())
-                    bar.update()
-    failed = [e for e in errors if not e["ok"]]
+            _run_pool(pending, jobs, args, on_done)
+    wall = time.perf_counter() - start
+    # every earlier failure lacked a results.json, so it was pending again: this run's list is complete
+    failed = sorted((e for e in done if not e["ok"]), key=lambda e: e["student_id"])
+    _write_not_graded(out, failed)
     for e in failed:
         print(f"could not grade {e['student_id']}: {e['error']}")
     if skipped:
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
-    grades = write_class_reports(out, [out / i for i in sorted(ids)])
-    print(f"graded {len(pending) - len(failed)} of {len(todo)} submissions; grades in {grades}")
+    grades = write_class_reports(out, [out / i for i in sorted(ids)], not_graded=failed)
+    rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
+    print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
+          f"submission(s){rate}; {len(todo)} in this batch; grades in {grades}")
     return grades
+
+
+def _read_not_graded(out: Path) -> list[dict]:
+    path = out / NOT_GRADED
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [dict(row, ok=False) for row in csv.DictReader(f)]
+
+
+def _write_not_graded(out: Path, failed: list[dict]) -> None:
+    path = out / NOT_GRADED
+    if not failed:
+        path.unlink(missing_ok=True)
+        return
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["student_id", "path", "error"], extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(failed)
 
 
 def _row(report_dir: Path) -> dict:
@@ -147,20 +219,28 @@ def _row(report_dir: Path) -> dict:
     return row
 
 
-def write_class_reports(out: Path, report_dirs: Iterable[Path]) -> Path:
-    """grades.csv (one row per student) and summary.md (+ histogram) from report directories."""
-    rows = [_row(d) for d in report_dirs if (d / "results.json").exists()]
+def write_class_reports(out: Path, report_dirs: Iterable[Path], not_graded: Sequence[dict] = ()) -> Path:
+    """grades.csv, grades_nbgrader.csv and summary.md (+ histogram) from report directories.
+
+    ``grades.csv`` has one row per graded student: ``student_id, score, max_score``, the
+    points per part (one column per :data:`COLUMNS` entry; slide checks in ``slides``) and
+    the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).
+    """
+    report_dirs = [d for d in report_dirs if (d / "results.json").exists()]
+    rows = [_row(d) for d in report_dirs]
     grades = out / "grades.csv"
     with open(grades, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *COLUMNS, "misconceptions"])
+        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *COLUMNS, "misconceptions"],
+                                lineterminator="\n")
         writer.writeheader()
         for row in sorted(rows, key=lambda r: r["student_id"]):
             writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    write_summary(out, rows)
+    write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs)
+    write_summary(out, rows, not_graded)
     return grades
 
 
-def write_summary(out: Path, rows: list[dict]) -> Path:
+def write_summary(out: Path, rows: list[dict], not_graded: Sequence[dict] = ()) -> Path:
     """summary.md: the score histogram, mean and median per part, the commonest misconceptions."""
     from linclass.plots import plot_histogram
 
@@ -180,10 +260,18 @@ def write_summary(out: Path, rows: list[dict]) -> Path:
         if counts:
             lines += ["| misconception | students |", "|---|---|"]
             for mid, n in counts.most_common(10):
-                entry = by_id(mid)
-                lines.append(f"| {entry.title if entry else mid} | {n} |")
+                try:
+                    title = by_id(mid).title
+                except KeyError:
+                    title = mid
+                lines.append(f"| {title} (`{mid}`) | {n} |")
         else:
             lines.append("No known misconception was diagnosed.")
+    if not_graded:
+        lines += ["", f"## Not graded ({len(not_graded)}): the grader could not run", "",
+                  "Listed in `not_graded.csv`; fix the cause and run the same command again (finished students "
+                  "are skipped).", ""]
+        lines += [f"- {e['student_id']}: {e['error']}" for e in not_graded]
     path = out / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -195,7 +283,7 @@ def merge_outputs(dirs: Sequence[str | Path], out: str | Path) -> Path:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    report_dirs = []
+    report_dirs, not_graded = [], []
     for d in map(Path, dirs):
         if not d.is_dir():
             raise LinclassError(f"{d}: not a directory")
@@ -206,6 +294,11 @@ def merge_outputs(dirs: Sequence[str | Path], out: str | Path) -> Path:
                     raise LinclassError(f"student {student.name} appears in more than one shard")
                 shutil.copytree(student, target)
             report_dirs.append(target)
-    grades = write_class_reports(out, report_dirs)
-    print(f"merged {len(report_dirs)} students into {grades}")
+        not_graded += _read_not_graded(d)
+    graded = {d.name for d in report_dirs}
+    not_graded = sorted((e for e in not_graded if e["student_id"] not in graded), key=lambda e: e["student_id"])
+    _write_not_graded(out, not_graded)
+    grades = write_class_reports(out, sorted(report_dirs), not_graded)
+    print(f"merged {len(report_dirs)} students into {grades}"
+          + (f"; {len(not_graded)} could not be graded (see {out / NOT_GRADED})" if not_graded else ""))
     return grades

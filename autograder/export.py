@@ -1,0 +1,94 @@
+"""Grades in the columns of ``nbgrader export`` (nbgrader interop, DESIGN section 1).
+
+nbgrader's CSV exporter (``nbgrader/plugins/export.py``, ``CsvExportPlugin``) writes one row
+per (assignment, student) with the columns :data:`NBGRADER_COLUMNS`.  A course that keeps
+nbgrader's gradebook, or any tool that already reads that CSV, can take linclass grades
+as they are: ``raw_score`` and ``score`` are the linclass total, ``late_submission_penalty``
+is 0 (linclass does not apply late penalties), ``timestamp`` is the submission's nbgrader
+``timestamp.txt`` when there is one, and the name/email columns are empty (linclass knows
+only student ids).
+
+The per-student facts a batch knows beyond ``results.json`` (assignment name, timestamp,
+source path) are kept next to the reports in ``<student>/submission.json``, so that
+``linclass merge`` can export shards it never saw being graded.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from linclass.assignment import DEFAULT_ASSIGNMENT
+
+#: The header of ``nbgrader export`` (nbgrader 0.9, CsvExportPlugin), in order.
+NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                    "raw_score", "late_submission_penalty", "score", "max_score"]
+
+#: File name of the per-student metadata written by a batch next to results.json.
+META_NAME = "submission.json"
+
+
+def submission_meta(path: str | Path) -> dict:
+    """Assignment name and nbgrader timestamp of one submission path (nothing is executed).
+
+    nbgrader's ``submitted/<student>/<assignment>/`` layout names the assignment; its
+    ``timestamp.txt`` holds the submission time.  Other layouts get the default assignment
+    and no timestamp.
+    """
+    path = Path(path)
+    assignment, folder = DEFAULT_ASSIGNMENT, path
+    if path.is_dir():
+        children = [c for c in path.iterdir() if not c.name.startswith(".")]
+        nbgrader_layout = path.parent.name == "submitted" or any((c / "timestamp.txt").is_file() for c in children)
+        if nbgrader_layout and len(children) == 1 and children[0].is_dir() and children[0].name != "cs231n":
+            assignment, folder = children[0].name, children[0]  # submitted/<student>/<assignment>/
+        elif (path / "timestamp.txt").is_file() and path.parent.parent.name == "submitted":
+            assignment = path.name  # submitted/<student>/<assignment>/ given directly
+    timestamp = ""
+    stamp = folder / "timestamp.txt" if folder.is_dir() else None
+    if stamp is not None and stamp.is_file():
+        timestamp = stamp.read_text(errors="replace").strip()[:64]
+    return {"path": str(path), "assignment": assignment, "timestamp": timestamp}
+
+
+def write_meta(report_dir: Path, meta: Mapping[str, str]) -> None:
+    """Store ``meta`` as ``report_dir/submission.json``."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / META_NAME).write_text(json.dumps(dict(meta), indent=2) + "\n")
+
+
+def read_meta(report_dir: Path) -> dict:
+    """The stored metadata of a student (defaults when the batch did not write any)."""
+    try:
+        return json.loads((report_dir / META_NAME).read_text())
+    except (FileNotFoundError, ValueError):
+        return {"assignment": DEFAULT_ASSIGNMENT, "timestamp": ""}
+
+
+def nbgrader_rows(report_dirs: Iterable[Path], duedate: str = "") -> list[dict]:
+    """One ``nbgrader export`` row per graded student (report directories with a results.json)."""
+    rows = []
+    for d in report_dirs:
+        try:
+            results = json.loads((d / "results.json").read_text())
+        except FileNotFoundError:
+            continue
+        meta = read_meta(d)
+        rows.append({"assignment": meta.get("assignment") or DEFAULT_ASSIGNMENT, "duedate": duedate,
+                     "timestamp": meta.get("timestamp", ""), "student_id": d.name, "last_name": "",
+                     "first_name": "", "email": "", "raw_score": float(results["score"]),
+                     "late_submission_penalty": 0.0, "score": max(0.0, float(results["score"])),
+                     "max_score": float(results["max_score"])})
+    return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
+
+
+def write_nbgrader_csv(path: Path, report_dirs: Iterable[Path], duedate: str = "") -> Path:
+    """Write the grades of ``report_dirs`` to ``path`` with nbgrader's export header."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=NBGRADER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in nbgrader_rows(report_dirs, duedate):
+            writer.writerow({k: str(v) for k, v in row.items()})
+    return path
