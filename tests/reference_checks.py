@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -61,13 +61,13 @@ def array_mismatch(got, expected: np.ndarray, printed: tuple[str | None, ...] | 
     for k, (g, e, p) in enumerate(zip(got.ravel(), np.ravel(expected), printed)):
         problem = mismatch(g, float(e), p)
         if problem:
-            return f"entry {np.unravel_index(k, got.shape)}: {problem}"
+            return f"entry {tuple(int(i) for i in np.unravel_index(k, got.shape))}: {problem}"
     return None
 
 
 # --------------------------------------------------------------------- slide worked numbers
-#: Slide fixtures beyond linclass.slides' own: the per-example losses and scaled tables.
 E1, CAT, SVS = slides.CAT_CAR_FROG, slides.CAT_SOFTMAX, slides.SVM_VS_SOFTMAX
+CIFAR_TABLE, LION_TIGER_LEOPARD = slides.CIFAR_CAT_CAR_FROG, slides.LION_TIGER_LEOPARD
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,6 @@ class SlideCase:
     quantity: str = "loss"
     reg: float = 0.0
     abs_tol: float | None = None  # for cases whose inputs are only approximately the slide's (tiny W)
-    doc: str = field(default="", compare=False)
 
 
 def _row(example: slides.SlideExample, i: int) -> dict:
@@ -182,8 +181,6 @@ def _slide_cases() -> list[SlideCase]:
     return c
 
 
-CIFAR_TABLE = slides.CIFAR_CAT_CAR_FROG
-LION_TIGER_LEOPARD = slides.LION_TIGER_LEOPARD
 SLIDE_CASES: list[SlideCase] = _slide_cases()
 
 
