@@ -107,17 +107,15 @@ def _numerical_gradient(f, x, h=1e-5, *, forward=False, divisor=2.0, restore=Tru
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
         original = x[ix]
-        x[ix] = original + h
-        f_plus = f(x)
-        if forward:
-            x[ix] = original
-            f_minus, step = f(x), h
-        else:
-            x[ix] = original - h
-            f_minus, step = f(x), divisor * h
-        if restore:
-            x[ix] = original
-        grad[ix] = (f_plus - f_minus) / step
+        try:
+            x[ix] = original + h
+            f_plus = f(x)
+            x[ix] = original if forward else original - h
+            f_minus = f(x)
+        finally:
+            if restore:
+                x[ix] = original
+        grad[ix] = (f_plus - f_minus) / (h if forward else divisor * h)
     return grad
 
 
@@ -128,11 +126,13 @@ def _grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, *,
     for k in range(num_checks):
         ix = tuple(int(rng.integers(n)) for n in x.shape)
         original = x[ix]
-        x[ix] = original + h
-        f_plus = f(x)
-        x[ix] = original - h
-        f_minus = f(x)
-        x[ix] = original
+        try:
+            x[ix] = original + h
+            f_plus = f(x)
+            x[ix] = original - h
+            f_minus = f(x)
+        finally:
+            x[ix] = original
         numeric = (f_plus - f_minus) / (divisor * h)
         analytic = analytic_grad[ix]
         errors[k] = abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))
