@@ -196,6 +196,16 @@ def load_reference(source_dir: Path | None, solutions_dir: Path = SOLUTIONS_DIR)
                 public.update(_visible_lines(_src(cell)))
     for line in public:
         ref.hidden_lines.pop(line, None)
+        ref.lines.pop(line, None)
+    # Functions the source shows whole (e.g. LinearClassifier.__init__) are given code, not solutions.
+    for nb_path in sorted(source_dir.glob("*.ipynb")):
+        for cell in _code_cells(nb_path):
+            src = _src(cell)
+            tree = _parse(src) if cell.get("cell_type") == "code" else None
+            marked = [i + 1 for i, line in enumerate(src.split("\n")) if BEGIN in line]
+            for _, node in _functions(tree) if tree else ():
+                if not any(node.lineno <= m <= node.end_lineno for m in marked):
+                    ref.fingerprints.pop(function_fingerprint(node), None)
     return ref
 
 

@@ -746,32 +746,32 @@ def build_svm() -> nbformat.NotebookNode:
     assert abs(_best_val - max(v[1] for v in _res.values())) < 1e-12, "best_val is the best validation accuracy"
     assert abs(np.mean(_best.predict(X_val) == y_val) - _best_val) < 1e-12, "return the best model"
     """, """
-    class _TuneProbe:
-        trained, made = [], []
-        acc = {(1, 10): (0.9, 0.2), (1, 20): (0.5, 0.7), (2, 10): (0.3, 0.4), (2, 20): (1.0, 0.6)}
+    _log, _objects = [], []
+    _table = {(0.5, 3): (0.96, 0.5), (0.5, 4): (0.48, 0.625), (0.5, 5): (0.72, 0.25),
+              (0.25, 3): (0.2, 0.125), (0.25, 4): (1.0, 0.5), (0.25, 5): (0.6, 0.875)}
+    _labels_a, _labels_b = np.arange(25) % 4, np.arange(8) % 4
 
+    class _Fake:
         def __init__(self):
-            self.key = None
-            self.serial = len(_TuneProbe.made)
-            _TuneProbe.made.append(self)
+            _objects.append(self)
 
-        def train(self, X, y, learning_rate=None, reg=None, num_iters=None, batch_size=None, **kw):
-            self.key = (learning_rate, reg)
-            _TuneProbe.trained.append((learning_rate, reg, num_iters, batch_size, self.serial))
-            return []
+        def train(self, X_tr, y_tr, learning_rate=0.0, reg=0.0, num_iters=0, batch_size=0, **unused):
+            self.hp = (learning_rate, reg)
+            _log.append((self, num_iters, batch_size, len(X_tr)))
+            return [0.0]
 
-        def predict(self, X):
-            y_true = _ytr if len(X) == len(_ytr) else _yva
-            right = int(round(self.acc[self.key][0 if len(X) == len(_ytr) else 1] * len(X)))
-            return np.where(np.arange(len(X)) < right, y_true, (y_true + 1) % 3)
+        def predict(self, rows):
+            k = 0 if len(rows) == 25 else 1
+            labels = _labels_a if k == 0 else _labels_b
+            hits = int(round(_table[self.hp][k] * len(rows)))
+            return np.concatenate([labels[:hits], (labels[hits:] + 1) % 4])
 
-    _ytr, _yva = np.arange(20) % 3, np.arange(10) % 3
-    _best, _best_val, _res = tune_hyperparameters(_TuneProbe, np.zeros((20, 2)), _ytr, np.zeros((10, 2)), _yva,
-                                                  [1, 2], [10, 20], num_iters=7, batch_size=3, seed=1)
-    assert _best.key == (1, 20) and abs(_best_val - 0.7) < 1e-12, "choose by validation accuracy"
-    assert {k: tuple(v) for k, v in _res.items()} == _TuneProbe.acc
-    assert len({t[4] for t in _TuneProbe.trained}) == 4, "a fresh model per pair"
-    assert all(t[2] == 7 and t[3] == 3 for t in _TuneProbe.trained), "pass num_iters and batch_size on"
+    _m, _v, _r = tune_hyperparameters(_Fake, np.ones((25, 3)), _labels_a, np.ones((8, 3)), _labels_b,
+                                      [0.5, 0.25], [3, 4, 5], num_iters=11, batch_size=5, seed=4)
+    assert _m.hp == (0.25, 5) and abs(_v - 0.875) < 1e-9, "choose by validation accuracy"
+    assert set(_r) == set(_table) and all(np.allclose(_r[k], _table[k]) for k in _table)
+    assert len({id(o) for o, *_ in _log}) == 6 and len(_objects) >= 6, "a fresh model per pair"
+    assert all(n == 11 and b == 5 and rows == 25 for _, n, b, rows in _log), "train on the training set"
     """)
     b.given("svm_tune", """
     tic = time.perf_counter()
