@@ -83,15 +83,19 @@ def fetch_cifar10(datasets_dir: str | Path = "datasets", url: str = CIFAR10_URL,
     Raises
     ------
     FetchError
-        The download failed, the checksum did not match (nothing is unpacked), or the
-        archive did not contain the CIFAR-10 batches.
+        The target directory is unusable, the download failed, the checksum did not match
+        (nothing is unpacked), or the archive did not contain the CIFAR-10 batches.
     """
     datasets_dir = Path(datasets_dir)
     target = datasets_dir / CIFAR10_DIRNAME
     if cifar10_available(datasets_dir) and not force:
         return target
-    datasets_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=datasets_dir, prefix=".fetch-") as tmp:
+    try:
+        datasets_dir.mkdir(parents=True, exist_ok=True)
+        workspace = tempfile.TemporaryDirectory(dir=datasets_dir, prefix=".fetch-")
+    except OSError as exc:  # e.g. the path is a file, or not writable
+        raise FetchError(f"cannot write to the datasets directory {datasets_dir}: {exc.strerror or exc}") from None
+    with workspace as tmp:
         tarball = Path(tmp) / CIFAR10_TARBALL
         digest = _download(url, tarball, timeout)
         if digest != md5:

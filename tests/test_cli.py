@@ -81,6 +81,14 @@ def test_data_fetch_unreachable_server_is_one_line(tmp_path):
     assert_one_line_error(result, "could not download", f"127.0.0.1:{port}")
 
 
+def test_data_fetch_into_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run("data", "fetch", "cifar10", "--dir", str(blocker / "datasets"), "--url",
+                 "http://127.0.0.1:9/never-requested.tar.gz", timeout=60)
+    assert_one_line_error(result, "cannot write to the datasets directory", str(blocker))
+
+
 @pytest.mark.xfail(strict=True, reason="linclass/demo.py lets the OSError of an unusable --out escape as a "
                    "traceback; fix: raise LinclassError naming the directory (then remove this marker)")
 def test_demo_with_unusable_output_directory_is_one_line(tmp_path):

@@ -106,3 +106,12 @@ def test_missing_file_on_server_is_a_download_error(tmp_path, http_server):
     url, _, _ = http_server
     with pytest.raises(FetchError, match=r"could not download http://127\.0\.0\.1:\d+/nothing\.tar\.gz: .*404"):
         fetch_cifar10(tmp_path / "d", url=f"{url}/nothing.tar.gz", timeout=5)
+
+
+@pytest.mark.parametrize("where", ["is-a-file", "under-a-file"])
+def test_unusable_datasets_directory_is_a_fetch_error(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory")
+    target = blocker if where == "is-a-file" else blocker / "datasets"
+    with pytest.raises(FetchError, match=rf"cannot write to the datasets directory {target}"):
+        fetch_cifar10(target, url="http://127.0.0.1:9/never-requested.tar.gz", timeout=5)
