@@ -8,6 +8,7 @@ checksum *before* anything is unpacked, and it is unpacked with tarfile's ``data
 from __future__ import annotations
 
 import hashlib
+import http.client
 import shutil
 import tarfile
 import tempfile
@@ -39,8 +40,8 @@ def _download(url: str, dest: Path, timeout: float) -> str:
                     out.write(chunk)
                     md5.update(chunk)
                     bar.update(len(chunk))
-    except OSError as exc:  # URLError and socket errors are OSErrors
-        raise FetchError(f"could not download {url}: {exc}") from None
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # network, bad URL, not HTTP
+        raise FetchError(f"could not download {url}: {str(exc) or type(exc).__name__}") from None
     return md5.hexdigest()
 
 

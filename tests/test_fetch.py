@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import socket
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +118,37 @@ def test_unusable_datasets_directory_is_a_fetch_error(tmp_path, where):
     target = blocker if where == "is-a-file" else blocker / "datasets"
     with pytest.raises(FetchError, match=rf"cannot write to the datasets directory {target}"):
         fetch_cifar10(target, url="http://127.0.0.1:9/never-requested.tar.gz", timeout=5)
+
+
+@pytest.fixture
+def not_http_server():
+    """A TCP server on 127.0.0.1 that answers every connection with a line that is not HTTP."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.settimeout(5)
+
+    def serve():
+        try:
+            conn, _ = sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-definitely-not-http\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("url", ["notaurl", "http://127.0.0.1:99999/x.tar.gz", "NOT_HTTP"])
+def test_bad_url_or_server_is_a_download_error(tmp_path, url, request):
+    """A malformed URL, an impossible port, or a server that does not speak HTTP."""
+    if url == "NOT_HTTP":
+        url = request.getfixturevalue("not_http_server") + "/x.tar.gz"
+    with pytest.raises(FetchError, match=rf"could not download {re.escape(url)}: \S"):
+        fetch_cifar10(tmp_path / "d", url=url, timeout=5)
+    assert list((tmp_path / "d").iterdir()) == []
