@@ -1,0 +1,333 @@
+"""`linclass bundle gradescope|github`: package the grader for the places classes are graded.
+
+- ``gradescope`` writes the autograder zip Gradescope asks for (``setup.sh`` and
+  ``run_autograder`` at the root): the grading suite, the reference ``solutions/``, the data
+  module and the trusted source notebooks, plus ``requirements.txt`` pinned to the versions
+  this kit was tested with.  ``run_autograder`` grades ``/autograder/submission`` and writes
+  ``/autograder/results/results.json`` (already Gradescope's format).  Both roots can be
+  moved with environment variables, which is how the tests run it:
+  ``LINCLASS_AUTOGRADER_ROOT`` (default ``/autograder``), or ``LINCLASS_SUBMISSION_DIR``,
+  ``LINCLASS_RESULTS_DIR``, ``LINCLASS_SOURCE_DIR`` and ``LINCLASS_PYTHON`` one by one.
+- ``github`` writes a GitHub Actions workflow for student repositories (the way GitHub
+  Classroom grades): it installs the grader from a course secret (the grader holds the
+  reference, so it never lives in the student's repository), grades the repository's
+  notebooks, prints the score and the feedback into the job summary, uploads the reports as
+  an artifact, and fails only when grading could not run.
+
+The bundle never contains only the public release files: without the suite and the
+reference nothing could be graded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as metadata
+import json
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .assignment import DEFAULT_ASSIGNMENT
+from .errors import LinclassError
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Packages shipped in the Gradescope zip (source folders of this repository).
+PACKAGES = ("linclass", "autograder", "solutions")
+#: Distributions the grader imports at grading time (the release/notebook tooling is not needed).
+GRADING_DISTRIBUTIONS = ("numpy", "scikit-learn", "matplotlib", "tqdm", "pytest", "nbformat")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SKIP = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, when the autograder image is built.  Base image: Ubuntu 24.04
+# (Python 3.12); the pins in requirements.txt need Python >= 3.11.
+set -euo pipefail
+SOURCE="${LINCLASS_SOURCE_DIR:-/autograder/source}"
+VENV="${LINCLASS_VENV:-/autograder/venv}"
+if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+    apt-get update -q && apt-get install -y -q python3 python3-venv python3-pip
+fi
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "linclass needs Python >= 3.11: choose the Ubuntu 24.04 base image" >&2; exit 1; }
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -r "$SOURCE/requirements.txt"
+"$VENV/bin/python" -c "import sys; sys.path.insert(0, '$SOURCE'); import autograder.grade, linclass.data"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this once per submission.  It grades the submission with linclass (the
+# student's code runs in a sandboxed child process, never in the grader) and writes
+# results.json.  Every root can be moved for local testing (see linclass/bundle.py).
+set -uo pipefail
+ROOT="${LINCLASS_AUTOGRADER_ROOT:-/autograder}"
+SUBMISSION="${LINCLASS_SUBMISSION_DIR:-$ROOT/submission}"
+RESULTS="${LINCLASS_RESULTS_DIR:-$ROOT/results}"
+SOURCE="${LINCLASS_SOURCE_DIR:-$ROOT/source}"
+PYTHON="${LINCLASS_PYTHON:-$ROOT/venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON=python3
+mkdir -p "$RESULTS"
+cd "$SOURCE" || exit 1
+PYTHONPATH="$SOURCE" "$PYTHON" -m linclass.bundle run-gradescope "$SUBMISSION" "$RESULTS"
+"""
+
+GITHUB_WORKFLOW = """\
+# linclass autograding for a student repository (GitHub Classroom style).
+# Written by `linclass bundle github`; copy it to .github/workflows/linclass.yml in the
+# assignment's template repository.
+#
+# The grader contains the reference solutions, so it is installed from a course secret,
+# never from the student's repository: set the organization secret LINCLASS_GRADER to a pip
+# requirement of your private grader copy, e.g.
+#   git+https://x-access-token:<token>@github.com/<course>/linclass-grader@<tag>
+# The job fails only when grading could not run; a low score is a green job with a score.
+name: linclass autograding
+
+on:
+  push:
+  workflow_dispatch:
+
+permissions:
+  contents: read
+
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    timeout-minutes: 15
+    steps:
+      - uses: actions/checkout@v4
+
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+
+      - name: Install the grader
+        id: install
+        env:
+          LINCLASS_GRADER: ${{ secrets.LINCLASS_GRADER }}
+        run: |
+          if [ -z "${LINCLASS_GRADER:-}" ]; then
+            echo "::error::the course secret LINCLASS_GRADER is not set: grading cannot run"
+            exit 1
+          fi
+          python -m pip install --quiet "$LINCLASS_GRADER"
+
+      - name: Grade the notebooks
+        id: grade
+        env:
+          REPORTS: ${{ runner.temp }}/linclass-reports
+        run: |
+          linclass grade "$GITHUB_WORKSPACE" --out "$REPORTS"
+          python - <<'EOF'
+          import json, os, pathlib
+          reports = pathlib.Path(os.environ["REPORTS"])
+          for results in sorted(reports.glob("*/results.json")):
+              r = json.loads(results.read_text())
+              print(f"::notice title=linclass score::{r['score']:g} / {r['max_score']:g}")
+              summary = os.environ.get("GITHUB_STEP_SUMMARY")
+              if summary:
+                  with open(summary, "a") as f:
+                      f.write((results.parent / "feedback.md").read_text() + "\\n")
+          EOF
+
+      - name: Upload the reports
+        if: ${{ always() && steps.install.outcome == 'success' }}
+        uses: actions/upload-artifact@v4
+        with:
+          name: linclass-reports
+          path: ${{ runner.temp }}/linclass-reports
+          if-no-files-found: warn
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Pinned requirements.
+# --------------------------------------------------------------------------------------------
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_requirements(roots: tuple[str, ...] = GRADING_DISTRIBUTIONS) -> list[str]:
+    """``name==version`` for ``roots`` and everything they need, as installed here.
+
+    Markers of the dependencies are evaluated for this interpreter, without extras, so the
+    list is the closure actually installed with the kit.
+    """
+    from packaging.requirements import Requirement
+
+    pins, todo = {}, list(roots)
+    while todo:
+        name = _canonical(todo.pop())
+        if name in pins:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise LinclassError(f"cannot pin {name}: it is not installed in this environment") from None
+        pins[name] = f"{dist.metadata['Name']}=={dist.version}"
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return sorted(pins.values(), key=str.lower)
+
+
+# --------------------------------------------------------------------------------------------
+# Gradescope.
+# --------------------------------------------------------------------------------------------
+
+
+def _files(root: Path, base: Path) -> list[tuple[str, Path]]:
+    """(archive name, file) for every file under ``root`` (symlinks followed), caches skipped."""
+    out = []
+    for path in sorted(root.rglob("*")):
+        if any(part in SKIP for part in path.relative_to(root).parts) or path.suffix in {".pyc", ".pyo"}:
+            continue
+        if path.is_file():
+            out.append((path.relative_to(base).as_posix(), path))
+    return out
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, ZIP_DATE)
+    info.external_attr = (0o755 if executable else 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def gradescope_readme(requirements: list[str]) -> str:
+    """The README shipped inside the zip."""
+    return (f"# linclass autograder for Gradescope ({DEFAULT_ASSIGNMENT})\n\n"
+            "Upload this zip as the assignment's autograder (base image: Ubuntu 24.04).\n"
+            "Students upload their notebooks (or CS231n-style .py modules, or one zip of either).\n"
+            "`run_autograder` grades /autograder/submission with the sandboxed grader and writes\n"
+            "/autograder/results/results.json; the feedback is in each test's output.\n\n"
+            f"Contents: {', '.join(PACKAGES)} (grader, suite, reference), the trusted source notebooks,\n"
+            f"requirements.txt ({len(requirements)} pinned distributions).\n")
+
+
+def build_gradescope_zip(out: str | Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
+    """Write the Gradescope autograder zip to ``out``; return its path.
+
+    The entries are sorted and dated 1980-01-01, so the same tree gives the same zip.
+    """
+    out = Path(out)
+    source_nb = ROOT / "assignments" / "source" / assignment
+    missing = [p for p in (*(ROOT / p for p in PACKAGES), source_nb) if not p.is_dir()]
+    if missing:
+        raise LinclassError(f"cannot bundle: {missing[0]} is missing (run from a linclass checkout)")
+    if not (ROOT / "autograder" / "suite").is_dir():
+        raise LinclassError("cannot bundle: the grading suite autograder/suite/ is missing")
+    requirements = pinned_requirements()
+    entries: list[tuple[str, Path]] = []
+    for package in PACKAGES:
+        entries += _files(ROOT / package, ROOT)
+    entries += _files(source_nb, ROOT)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+        _add(zf, "requirements.txt", ("\n".join(requirements) + "\n").encode())
+        _add(zf, "README.md", gradescope_readme(requirements).encode())
+        for name, path in entries:
+            _add(zf, name, path.read_bytes())
+    tmp.replace(out)
+    return out
+
+
+def _submission_target(submission: Path) -> Path:
+    """What to grade in Gradescope's submission folder: the folder, or the one zip/notebook in it."""
+    entries = [p for p in submission.iterdir() if not p.name.startswith(".")] if submission.is_dir() else []
+    if len(entries) == 1 and entries[0].is_file() and entries[0].suffix in {".zip", ".ipynb"}:
+        return entries[0]
+    return submission
+
+
+def failure_results(message: str) -> dict:
+    """The results.json written when the grader itself could not run (the student sees why)."""
+    return {"score": 0.0, "execution_time": 0.0, "visibility": "visible", "stdout_visibility": "hidden",
+            "output": "The autograder could not grade this submission: " + message
+                      + "\nThis is not a grade; please contact the course staff.",
+            "tests": []}
+
+
+def run_gradescope(submission: str | Path, results_dir: str | Path) -> int:
+    """Grade ``submission`` and write ``results_dir/results.json``; the body of ``run_autograder``.
+
+    Returns 0 when results.json was written from a real grading run, 1 when only the
+    failure notice could be written (Gradescope still shows it to the student).
+    """
+    submission, results_dir = Path(submission), Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    target = results_dir / "results.json"
+    try:
+        from autograder.grade import grade_submission
+
+        if not submission.exists():
+            raise LinclassError(f"the submission folder {submission} does not exist")
+        with tempfile.TemporaryDirectory(prefix="linclass-gs-") as tmp:
+            result = grade_submission(_submission_target(submission), tmp, student_id="submission")
+            results = dict(result.results)
+            feedback = (result.report_dir / "feedback.md").read_text()
+        target.write_text(json.dumps(results, indent=2))
+        print(f"graded {submission}: {result.score:g} / {result.max_score:g}\n")
+        print(feedback)
+        return 0
+    except Exception as exc:  # the grader could not run: leave a readable notice, never a traceback
+        message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, LinclassError) else str(exc)
+        target.write_text(json.dumps(failure_results(message), indent=2))
+        print(f"linclass: could not grade {submission}: {message}", file=sys.stderr)
+        return 1
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub Actions.
+# --------------------------------------------------------------------------------------------
+
+
+def write_github_workflow(out: str | Path) -> Path:
+    """Write the student-repository workflow to ``out``; return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(GITHUB_WORKFLOW)
+    return out
+
+
+def main(args: argparse.Namespace) -> int:
+    """`linclass bundle gradescope|github [--out PATH]`."""
+    if args.target == "gradescope":
+        path = build_gradescope_zip(args.out or "build/gradescope/linclass_autograder.zip")
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            requirements = zf.read("requirements.txt").decode().split()
+        print(f"Gradescope autograder: {path} ({path.stat().st_size / 1024:.0f} kB, {len(names)} files, "
+              f"{len(requirements)} pinned requirements)")
+        print("  setup.sh, run_autograder, the grading suite, the reference solutions/, the trusted source "
+              "notebooks\n  Upload it as the assignment's autograder (base image Ubuntu 24.04).")
+        return 0
+    path = write_github_workflow(args.out or "build/github/linclass.yml")
+    print(f"GitHub Actions workflow: {path}\n  Copy it to .github/workflows/ in the assignment template repository "
+          "and set the organization secret LINCLASS_GRADER (a pip requirement of your private grader copy).")
+    return 0
+
+
+def _cli(argv: list[str] | None = None) -> int:
+    """``python -m linclass.bundle run-gradescope SUBMISSION RESULTS`` (used by run_autograder)."""
+    parser = argparse.ArgumentParser(prog="python -m linclass.bundle")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run-gradescope")
+    run.add_argument("submission")
+    run.add_argument("results")
+    args = parser.parse_args(argv)
+    return run_gradescope(args.submission, args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(_cli())
