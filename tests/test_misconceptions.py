@@ -564,18 +564,8 @@ def train(model, X, y, seed=0, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def digits_small():
-    from linclass.data import get_data
-
-    data = get_data("digits")
-    return data.X_train[:300], data.y_train[:300]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from linclass.data import get_data
-
-    return get_data("digits")
+def digits_small(digits):
+    return digits.X_train[:300], digits.y_train[:300]
 
 
 def _loss_inputs():
