@@ -8,9 +8,10 @@ thinking that fixes it (``hint``), never the fixed code.
 
 Design
 ------
-The buggy variants are not copies of the reference.  Each family has one parametrized,
-loop-free implementation whose default options ARE the reference (a test checks this against
-``solutions/``), and a misconception is that implementation with one option changed:
+The buggy variants are not copies of the reference.  Each family has one parametrized
+implementation (vectorized for the losses) whose default options ARE the reference (a test
+checks this against ``solutions/``), and a misconception is that implementation with one
+option changed:
 
 - losses: :func:`_svm_scores` / :func:`_softmax_scores` turn the (N, C) scores into
   per-example losses and score gradients; :func:`_finish` averages, adds the regularizer and
@@ -30,7 +31,8 @@ reference's; the suite sees them through ``inputs_after`` or by repeating a seed
 
 Which inputs reveal a misconception is stated by ``Misconception.inputs``:
 ``"standard"`` (random inputs, reg > 0), ``"large_scores"`` (|scores| ~ 1e3 with a small
-spread inside each row), ``"row_offsets"`` (rows offset from each other by ~1e3),
+spread inside each row), ``"row_offsets"`` (rows offset from each other by more than 745,
+the underflow limit of exp),
 ``"zero_pairs"`` (both arrays 0 at some entry) or ``"probe"`` (behavioural).
 :func:`sample_args` builds small inputs of each kind.
 """
