@@ -338,6 +338,8 @@ class Decoder:
 
     @staticmethod
     def _float(v: Any) -> float:
+        if type(v) is dict and v.get("$") == "float" and len(v) == 2:
+            v = v.get("v")
         if type(v) is float or (type(v) is int and abs(v) < 1 << 1023):
             return float(v)
         if v == "nan":
