@@ -99,6 +99,15 @@ def copy_tree(src: Path, dst: Path) -> None:
                                                                       or n.endswith(".pyc")])
 
 
+def copy_course(course: str | Path, dst: str | Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
+    """A self-contained copy of a course (its config and one assignment's source) at ``dst``."""
+    course, dst = Path(course), Path(dst)
+    copy_tree(course / "source" / assignment, dst / "source" / assignment)
+    if (course / "nbgrader_config.py").is_file():
+        shutil.copyfile(course / "nbgrader_config.py", dst / "nbgrader_config.py")
+    return dst
+
+
 def _validate_one(course: str, root: str, notebook: str) -> dict:
     """Run nbgrader's validator on one notebook (in a worker process)."""
     from nbgrader.validator import Validator

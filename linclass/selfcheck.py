@@ -329,6 +329,12 @@ def _loss_grad(fn: Callable, W, X, y, reg) -> tuple[float, np.ndarray]:
     return loss, dW
 
 
+def _copies(example, row: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh copies of a slide example's W, X, y (a buggy function may modify its inputs)."""
+    X, y = (example.X, example.y) if row is None else (example.X[row:row + 1], example.y[row:row + 1])
+    return example.W.copy(), X.copy(), y.copy()
+
+
 def _case(seed: int, n: int = 8, d: int = 6, c: int = 4, scale: float = 1.0):
     rs = np.random.RandomState(seed)
     return scale * rs.randn(d, c), rs.randn(n, d), rs.randint(c, size=n)
@@ -376,8 +382,8 @@ def _loss_checks(kind: str, vectorized: bool, ns: dict, code: StudentCode):
 
     if kind == "svm":
         def slide_table():
-            per = [_loss_grad(fn, table.W, table.X[i:i + 1], table.y[i:i + 1], 0.0)[0] for i in range(3)]
-            loss, _ = _loss_grad(fn, table.W, table.X, table.y, 0.0)
+            per = [_loss_grad(fn, *_copies(table, i), 0.0)[0] for i in range(3)]
+            loss, _ = _loss_grad(fn, *_copies(table), 0.0)
             hint = ""
             if abs(loss - (table.svm_loss + 1)) < 1e-4:
                 hint = " It is exactly 1 too high: the sum must skip the correct class j = y_i."
@@ -389,7 +395,7 @@ def _loss_checks(kind: str, vectorized: bool, ns: dict, code: StudentCode):
         yield "slides: cat/car/frog losses 2.9, 0, 12.9 -> 5.27", slide_table
 
         def slide_reg():
-            loss, _ = _loss_grad(fn, table.W, table.X, table.y, slides.CAT_CAR_FROG_REG)
+            loss, _ = _loss_grad(fn, *_copies(table), slides.CAT_CAR_FROG_REG)
             half = table.svm_loss + 0.5 * slides.CAT_CAR_FROG_REG * float(np.sum(table.W ** 2))
             hint = " That is the 0.5 * reg convention; this course adds reg * sum(W**2)." if abs(loss - half) < 1e-4 \
                 else ""
@@ -398,7 +404,7 @@ def _loss_checks(kind: str, vectorized: bool, ns: dict, code: StudentCode):
         yield "slides: with reg = 0.1 the loss is 14.22", slide_reg
 
         def slide_grad():
-            _, dW = _loss_grad(fn, table.W, table.X, table.y, 0.0)
+            _, dW = _loss_grad(fn, *_copies(table), 0.0)
             expect(np.allclose(dW, slides.CAT_CAR_FROG_SVM_DW, atol=1e-6),
                    "the gradient on the slides' table should be [[-1/3, 1/3, 0], [0, 0, 0], [1/3, 1/3, -2/3]], "
                    f"got {np.round(dW, 4).tolist()}")
@@ -406,7 +412,7 @@ def _loss_checks(kind: str, vectorized: bool, ns: dict, code: StudentCode):
     else:
         def slide_cat():
             cat = slides.CAT_SOFTMAX
-            loss, _ = _loss_grad(fn, cat.W, cat.X, cat.y, 0.0)
+            loss, _ = _loss_grad(fn, *_copies(cat), 0.0)
             hint = " That is the slides' base-10 value: use the natural log (np.log)." \
                 if abs(loss - cat.softmax_loss_log10) < 1e-4 else ""
             expect(abs(loss - cat.softmax_loss) < 1e-5,
@@ -415,13 +421,13 @@ def _loss_checks(kind: str, vectorized: bool, ns: dict, code: StudentCode):
         yield "slides: cat image loss -ln(0.13) = 2.04 nats", slide_cat
 
         def slide_table():
-            loss, dW = _loss_grad(fn, table.W, table.X, table.y, 0.0)
+            loss, dW = _loss_grad(fn, *_copies(table), 0.0)
             expect(abs(loss - table.softmax_loss) < 1e-5,
                    f"the cat/car/frog table's softmax loss is 2.758655, got {loss:.6f}")
             expect(np.allclose(dW, slides.CAT_CAR_FROG_SOFTMAX_DW, atol=1e-6),
                    f"the gradient on the slides' table is wrong: got {np.round(dW, 4).tolist()}")
             sv = slides.SVM_VS_SOFTMAX
-            loss, _ = _loss_grad(fn, sv.W, sv.X, sv.y, 0.0)
+            loss, _ = _loss_grad(fn, *_copies(sv), 0.0)
             expect(abs(loss - sv.softmax_loss) < 1e-5,
                    f"scores [-2.85, 0.86, 0.28] with the third class correct give 1.04 nats, got {loss:.6f}")
         yield "slides: cat/car/frog table 2.76 and [-2.85, 0.86, 0.28] -> 1.04", slide_table

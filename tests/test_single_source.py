@@ -1,0 +1,74 @@
+"""One source of truth: the notebooks' solution cells are generated from ``solutions/``.
+
+Two independent checks: (1) the committed notebooks are exactly what
+``python -m linclass.notebook_build`` generates now; (2) the code of every solution cell
+(docstrings aside) has the same AST as the reference function or class.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import textwrap
+
+import pytest
+
+from linclass.assignment import PARTS
+from linclass.leakcheck import function_fingerprint
+from linclass.notebook_build import REFERENCE, SOURCE_DIR, SUPPORT_FILES, build_all, solution_source, strip_markers
+
+
+def _solution_cells() -> dict[str, str]:
+    cells = {}
+    for path in sorted(SOURCE_DIR.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("solution") and cell["cell_type"] == "code":
+                cells[meta["grade_id"]] = "".join(cell["source"])
+    return cells
+
+
+def _fingerprint(source: str) -> str:
+    node = ast.parse(source).body[0]
+    return function_fingerprint(node)
+
+
+def test_committed_notebooks_are_generated_from_solutions():
+    for name, text in build_all().items():
+        committed = (SOURCE_DIR / name).read_text()
+        assert committed == text, f"{name} is out of date: run `python -m linclass.notebook_build`"
+
+
+def test_every_part_has_its_solution_cell():
+    cells = _solution_cells()
+    assert {p.cell for p in PARTS} == set(cells)
+
+
+@pytest.mark.parametrize("grade_id", sorted(REFERENCE))
+def test_solution_cell_ast_equals_reference(grade_id):
+    cell = strip_markers(_solution_cells()[grade_id])
+    reference = textwrap.dedent(inspect.getsource(REFERENCE[grade_id]))
+    assert _fingerprint(cell) == _fingerprint(reference)
+
+
+def test_a_drifted_cell_is_detected():
+    reference = textwrap.dedent(inspect.getsource(REFERENCE["svm_loss_naive"]))
+    drifted = strip_markers(solution_source("svm_loss_naive")).replace("loss /= num_train", "loss /= 2 * num_train")
+    assert _fingerprint(drifted) != _fingerprint(reference)
+    # ...while a different docstring alone is not drift
+    redocumented = strip_markers(solution_source("svm_loss_naive")).replace("Multiclass SVM loss", "The SVM loss")
+    assert _fingerprint(redocumented) == _fingerprint(reference)
+
+
+def test_solution_regions_cover_exactly_the_student_bodies():
+    src = solution_source("LinearClassifier")
+    assert src.count("BEGIN SOLUTION") == 2  # train and predict; __init__ and loss are given
+    assert "raise NotImplementedError(\"a subclass chooses the loss\")" in src.split("END SOLUTION")[-1]
+
+
+def test_support_files_link_to_the_kit_modules():
+    for name in SUPPORT_FILES:
+        link = SOURCE_DIR / name
+        assert link.is_symlink(), f"{name} should be a symlink into linclass/"
+        assert link.resolve() == (SOURCE_DIR.parents[2] / "linclass" / name).resolve()
