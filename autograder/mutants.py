@@ -151,7 +151,10 @@ def {name}(W, X, y, reg):
 
 _LOSS_NAIVE = '''\
 def {name}(W, X, y, reg):
-    """One-bug mutant `{id}`: {title}. Loops over the examples like a naive solution."""
+    """One-bug mutant `{id}`: {title}.
+
+    Loops over the examples like a naive solution.
+    """
     num_train, num_classes = X.shape[0], W.shape[1]
     scores = np.zeros((num_train, num_classes))
     for i in range(num_train):
