@@ -280,7 +280,8 @@ class Server:
             code = 0 if code is None else (code if type(code) is int else 1)
             return self._err("exit", f"your code exited the process (exit code {code}) {what}")
         if isinstance(exc, MemoryError):
-            return self._err("memory", f"memory limit of {self.memory_mb} MB exceeded {what}",
+            where = "in " + what[len("during "):] if what.startswith("during ") else what
+            return self._err("memory", f"memory limit of {self.memory_mb} MB exceeded {where}",
                              self._student_traceback(exc))
         if isinstance(exc, self.Violation):
             return self._err("forbidden", f"your code tried something not allowed {what}: "
@@ -345,7 +346,7 @@ class Server:
             for i in range(1, len(parts)):
                 pkg = ".".join(parts[:i])
                 stub = types.ModuleType(pkg)
-                stub.__path__ = [os.path.join(self.sandbox, *parts[:i])]
+                stub.__path__ = [os.path.join(self.sandbox, step.get("root", ""), *parts[:i])]
                 stub.__package__ = pkg
                 sys.modules[pkg] = stub
             return importlib.import_module(dotted)

@@ -370,12 +370,12 @@ class StudentProcess:
             if folder and f"{PACKAGE}/{folder}" not in extra:
                 extra.append(f"{PACKAGE}/{folder}")
             if not _identifier_path(rel):
-                dotted = Path(rel).stem
+                dotted, root = Path(rel).stem, f"{PACKAGE}/{folder}"
             elif folder:
-                dotted = rel[:-3].replace("/", ".")
+                dotted, root = rel[:-3].replace("/", "."), PACKAGE
             else:
-                dotted = f"{PACKAGE}.{rel[:-3]}"
-            plan.append({"kind": "module", "module": module, "dotted": dotted, "file": rel})
+                dotted, root = f"{PACKAGE}.{rel[:-3]}", ""
+            plan.append({"kind": "module", "module": module, "dotted": dotted, "file": rel, "root": root})
         return plan, files, extra
 
     def _prepare_dir(self) -> None:
