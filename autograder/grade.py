@@ -28,9 +28,9 @@ class GradeResult:
 
 def student_id_for(path: Path) -> str:
     """The student id of a submission path (nbgrader's submitted/<student>/<assignment>/ aware)."""
-    from .submission import default_student_id
+    from .submission import guess_student_id
 
-    return default_student_id(path)
+    return guess_student_id(path)
 
 
 def grade_submission(path: str | Path, out_dir: str | Path, *, student_id: str | None = None,
