@@ -77,12 +77,26 @@ class Dataset:
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8x8 digits as images (1797, 8, 8, 1) float64 and labels.
 
-    Pixel values are 0..16.  The data ship inside scikit-learn, so this works offline.
+    Pixel values are 0..16.  The data ship inside scikit-learn as ``digits.csv.gz``, so
+    this works offline.  The file is read directly: importing scikit-learn itself takes
+    seconds, which every graded submission would pay.
     """
-    from sklearn.datasets import load_digits
+    import gzip
+    import importlib.util
 
-    digits = load_digits()
-    return digits.images[..., np.newaxis].astype(np.float64), digits.target.astype(np.int64)
+    spec = importlib.util.find_spec("sklearn")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    csv = [Path(loc) / "datasets" / "data" / "digits.csv.gz" for loc in locations]
+    if csv and csv[0].is_file():
+        with gzip.open(csv[0], "rt") as f:
+            table = np.loadtxt(f, delimiter=",")
+        images, labels = table[:, :-1].reshape(-1, 8, 8), table[:, -1]
+    else:  # an unusual install layout: let scikit-learn find its own file
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        images, labels = digits.images, digits.target
+    return images[..., np.newaxis].astype(np.float64), labels.astype(np.int64)
 
 
 class _CifarUnpickler(pickle.Unpickler):
