@@ -224,7 +224,10 @@ def _collect_zip(path: Path) -> dict[str, bytes]:
 
 
 def _read_trusted(source: Path) -> dict[str, Cell]:
-    """The trusted source notebooks' cells by grade_id (empty when unreadable)."""
+    """The trusted source notebooks' cells by grade_id (empty when unreadable).
+
+    Each cell's ``nbgrader`` dict also gets ``"_notebook"``: the file name it came from.
+    """
     cells: dict[str, Cell] = {}
     for nb_path in sorted(source.glob("*.ipynb")):
         try:
@@ -233,6 +236,7 @@ def _read_trusted(source: Path) -> dict[str, Cell]:
             continue
         for cell in list_cells(nb):
             if cell.grade_id:
+                cell.nbgrader = {**cell.nbgrader, "_notebook": nb_path.name}
                 cells.setdefault(cell.grade_id, cell)
     return cells
 
@@ -361,8 +365,11 @@ def _load_notebooks(sub: Submission, notebooks: dict[str, bytes], trusted: dict[
                                     "used (was the grade_id renamed?)")
                 break
         else:
-            if parsed:
-                problems.append(f"no cell defines {gid} (was its solution cell deleted?)")
+            home = trusted[gid].nbgrader.get("_notebook") if gid in trusted else None
+            if home is not None and any(Path(rel).name == home for rel, _ in parsed):
+                problems.append(f"no cell of {home} defines {gid} (was its solution cell deleted?)")
+    if all(u.origin == "source" and u.name not in PART_CELLS for u in units):
+        units = []  # nothing of the student's: no setup cells either
     units = _order(units)
     return {"units": units, "problems": problems, "tamper": tamper, "notes": notes, "by_metadata": by_metadata}
 
