@@ -10,7 +10,5 @@ def softmax_loss_naive(W, X, y, reg):
 
 
 def softmax_loss_vectorized(W, X, y, reg):
-    hoard = []
-    for _ in range(1536):  # ~1.5 GB, one MB at a time (bounded even without a sandbox)
-        hoard.append(bytearray(1 << 20))
-    return 0.0, np.zeros_like(W)
+    hoard = np.ones((16384, 16384))  # 2 GiB at once (bounded even without a sandbox)
+    return float(hoard[0, 0]), np.zeros_like(W)
