@@ -13,7 +13,6 @@ from reference_checks import (
     cubic,
     grad_check_sparse_problems,
     numerical_gradient_problems,
-    quadratic_sine,
     rel_error_problems,
 )
 
@@ -49,38 +48,11 @@ def test_eval_numerical_gradient_returns_float64_for_float32_input():
 
 
 def test_grad_check_sparse_checks():
-    """Shape (num_checks,), centered accuracy, a wrong gradient flagged, seeded, x restored."""
+    """Shape (num_checks,), centered accuracy, a wrong gradient flagged, the same seed checks the
+    same entries (and another seed others), x restored, even when f raises."""
     assert grad_check_sparse_problems(grad_check_sparse) == []
-
-
-def test_grad_check_sparse_is_reproducible_and_restores_x(rng):
-    a, b, x = rng.uniform(0.5, 2, (3, 4)), rng.uniform(0.5, 2, (3, 4)), rng.uniform(-2, 2, (3, 4))
-    f, grad = quadratic_sine(a, b)
-    original = x.copy()
-    skewed = grad(x) * np.linspace(1, 2, x.size).reshape(x.shape)
-    first = grad_check_sparse(f, x, skewed, num_checks=5, seed=42)
-    np.testing.assert_array_equal(first, grad_check_sparse(f, x, skewed, num_checks=5, seed=42))
-    assert np.array_equal(x, original)
-    assert first.shape == (5,)
-
-
-def test_grad_check_sparse_restores_x_when_f_raises(rng):
-    x = rng.standard_normal((3, 3))
-    original = x.copy()
-
-    def broken(v):
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        grad_check_sparse(broken, x, np.zeros_like(x), seed=0)
-    assert np.array_equal(x, original)
 
 
 def test_rel_error_checks():
     """0 vs 0 gives 0.0 (a float, no warning); otherwise max |x - y| / (|x| + |y|)."""
     assert rel_error_problems(rel_error) == []
-
-
-def test_rel_error_zero_vs_zero_is_a_python_float():
-    value = rel_error(0.0, 0.0)
-    assert value == 0.0 and type(value) is float
