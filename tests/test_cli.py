@@ -1,7 +1,9 @@
-"""The ``linclass`` command line: help, demo and data fetch, as a user runs them (subprocesses).
+"""The ``linclass`` command line: help and data fetch, as a user runs them (subprocesses).
 
 Expected failures must be one clear line on stderr and exit code 2, never a traceback
-(DESIGN section 6).
+(DESIGN section 6).  ``linclass demo`` now builds the release and grades the example class
+before the reference part (it rewrites examples/submissions/ada_complete/), so it is not run
+from here; ``test_demo.py`` runs the reference part, ``run_demo``, in-process.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fake_cifar import write_cifar10, write_tarball
 
 from linclass.fetch import CIFAR10_MD5
@@ -87,22 +88,3 @@ def test_data_fetch_into_a_file_is_one_line(tmp_path):
     result = run("data", "fetch", "cifar10", "--dir", str(blocker / "datasets"), "--url",
                  "http://127.0.0.1:9/never-requested.tar.gz", timeout=60)
     assert_one_line_error(result, "cannot write to the datasets directory", str(blocker))
-
-
-@pytest.mark.xfail(strict=True, reason="linclass/demo.py lets the OSError of an unusable --out escape as a "
-                   "traceback; fix: raise LinclassError naming the directory (then remove this marker)")
-def test_demo_with_unusable_output_directory_is_one_line(tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    result = run("demo", "--out", str(blocker / "figures"), timeout=120)
-    assert_one_line_error(result, str(blocker))
-
-
-@pytest.mark.slow
-def test_demo_command_runs_end_to_end(tmp_path):
-    """`linclass demo` (what `make demo` runs): exit 0, slide numbers, accuracies, two PNGs."""
-    out = tmp_path / "figures"
-    result = run("demo", "--out", str(out), timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "5.27" in result.stdout and "0.89" in result.stdout and "validation" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["loss_curves.png", "weight_templates.png"]
