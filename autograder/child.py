@@ -115,6 +115,9 @@ import os  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
+import typing  # noqa: E402
+
+_TYPING_NAMES = ("Any", "Callable", "Dict", "Iterable", "List", "Optional", "Sequence", "Tuple", "Union")
 
 np = None  # bound by main()
 
@@ -175,6 +178,9 @@ class Server:
         self.parts = cfg["parts"]  # [{name, module, cell, symbol}]
         self.kind = cfg["kind"]
         self.ns = {"np": np, "numpy": np, "__name__": "__main__", "__builtins__": __builtins__}
+        # Annotations in solution cells are evaluated at definition time: the usual typing
+        # names are there even when the notebook's setup cell is not run.
+        self.ns.update({name: getattr(typing, name) for name in _TYPING_NAMES})
         self.modules = {}  # CS231n module name -> module object
         self.step_status = {}  # index -> None (ok) or error dict
         self._perf = time.perf_counter

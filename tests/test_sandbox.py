@@ -414,3 +414,38 @@ def test_start_and_round_trip_are_fast(reference):
     times = sorted(reference.call("svm_loss_vectorized", W, X, y, 0.1).seconds for _ in range(30))
     assert startup < 3.0  # ~0.25 s on an idle machine
     assert times[len(times) // 2] < 0.02  # ~2 ms on an idle machine
+
+
+def test_garbage_on_the_reply_pipe_is_a_protocol_error(tmp_path):
+    sp = start(tmp_path, {"gradient_check.py": """
+        import json, os, sys
+        def rel_error(x, y):
+            os.write(json.loads(sys.argv[1])["rep_fd"], b"LCW1 this is not a frame")
+            return 0.0
+        def fine():
+            return 1
+    """})
+    result = sp.call("rel_error", 1, 2)
+    assert result.error.kind == "protocol" and "rel_error" in result.error.message
+    assert sp.call("fine").value == 1
+    finish(sp)
+
+
+def test_notebook_cells_share_one_namespace(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for gid, src in (("helpers", "def twice(v: Sequence) -> list:\n    return [2 * x for x in v]\n"),
+                     ("rel_error", "def rel_error(x, y):\n    return twice([x])[0] + y\n"),
+                     ("svm_loss_naive", "def svm_loss_naive(W, X, y, reg)\n    pass\n")):
+        meta = {"nbgrader": {"grade_id": gid, "solution": True, "grade": False, "locked": False}}
+        nb.cells.append(nbformat.v4.new_code_cell(src, metadata=meta))
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    sp = StudentProcess(load_submission(path, source_dir=tmp_path / "no-source"), FAST)
+    assert sp.load_report["rel_error"] == "ok"
+    assert sp.load_report["svm_loss_naive"].kind == "exception"
+    assert "SyntaxError" in sp.load_report["svm_loss_naive"].message
+    assert "cell svm_loss_naive" in sp.load_report["svm_loss_naive"].message
+    assert sp.call("rel_error", 1.5, 1.0).value == 4.0
+    finish(sp)
