@@ -104,3 +104,10 @@ def kink_free_case(rng: np.random.Generator, reg: float, h: float = 1e-5, N: int
         if np.abs(margins).min() > 1000 * h * (1 + np.abs(case.X).sum(axis=1).max()):
             return case
     raise RuntimeError("could not draw a kink-free input")  # pragma: no cover - astronomically unlikely
+
+
+#: The end-to-end training check: the student's SGD loop with the harness's least-squares
+#: loss on the digits (tests/test_thresholds.py derives the threshold from these settings).
+DIGITS_TRAIN_KWARGS = {"learning_rate": 1e-3, "reg": 1e-3, "num_iters": 300, "batch_size": 200}
+#: The end-to-end tuning check: (learning rates, regularization strengths) with ridge models.
+DIGITS_TUNE_GRID = ((1e-3,), (1e-3, 1e-1, 10.0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.inputs import DIGITS_TRAIN_KWARGS
 from autograder.reference import by_id, reference_loss
 from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
 from linclass.data import get_data
@@ -110,19 +111,20 @@ def test_learns_digits(grading, part):
     data = get_data("digits")
     required = grading.config.thresholds["train_val_accuracy"]
     grading.require(TRAIN)
-    trace = require_ok(grading.student.probe_train(data.X_train, data.y_train, record=False, learning_rate=1e-3,
-                                                   reg=1e-3, num_iters=300, batch_size=200, seed=0),
-                       "LinearClassifier.train on the digits")
+    steps = DIGITS_TRAIN_KWARGS["num_iters"]
+    trace = require_ok(grading.student.probe_train(data.X_train, data.y_train, record=False, seed=0,
+                                                   **DIGITS_TRAIN_KWARGS), "LinearClassifier.train on the digits")
     history = trace.get("history") if isinstance(trace, dict) else None
-    if not isinstance(history, list) or len(history) != 300:
-        raise CheckFailed(f"train should return 300 losses; it returned {describe_value(history)}.")
+    if not isinstance(history, list) or len(history) != steps:
+        raise CheckFailed(f"train should return {steps} losses; it returned {describe_value(history)}.")
     if not np.mean(history[-30:]) < 0.8 * np.mean(history[:30]):
         raise CheckFailed(f"The training loss did not go down (first steps ~{np.mean(history[:30]):.3g}, "
                           f"last steps ~{np.mean(history[-30:]):.3g}).")
     W = as_array(trace["W_final"], "the trained W", (data.X_train.shape[1], data.num_classes))
     accuracy = float(np.mean(np.argmax(data.X_val @ W, axis=1) == data.y_val))
     if accuracy < required:
-        raise CheckFailed(f"After 300 steps the validation accuracy is {accuracy:.3f}; at least {required} expected.")
+        raise CheckFailed(f"After {steps} steps the validation accuracy is {accuracy:.3f}; at least {required} "
+                          "expected.")
 
 
 @pytest.mark.parametrize("part", ("LinearClassifier.predict",))

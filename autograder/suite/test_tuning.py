@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.inputs import DIGITS_TUNE_GRID
 from autograder.reference import by_id
 from autograder.verdicts import CheckFailed, as_array, describe_value, require_ok
 from linclass.data import get_data
@@ -106,8 +107,9 @@ def test_reaches_threshold(grading, part):
     data = get_data("digits")
     required = grading.config.thresholds["tune_val_accuracy"]
     grading.require(PART)
+    lrs, regs = DIGITS_TUNE_GRID
     value = require_ok(grading.student.tune("ridge", data.X_train, data.y_train, data.X_val, data.y_val,
-                                            [1e-3], [1e-3, 1e-1, 10.0]), f"{PART} on the digits")
+                                            list(lrs), list(regs)), f"{PART} on the digits")
     W = as_array(value.get("best_W") if isinstance(value, dict) else None, "the best model's W",
                  (data.X_train.shape[1], data.num_classes))
     accuracy = float(np.mean(np.argmax(data.X_val @ W, axis=1) == data.y_val))
