@@ -17,7 +17,9 @@ recorded in the list :func:`install` returns, so catching the error hides nothin
   harmless device/proc files; opening directories; paths given as custom path objects
   (their ``__fspath__`` could answer differently the second time);
 - importing ``solutions``, ``autograder``, ``linclass``, ``ctypes``/``_ctypes`` and, unless
-  processes are allowed, ``subprocess``, ``_posixsubprocess``, ``multiprocessing``;
+  processes are allowed, ``multiprocessing`` (and re-importing ``subprocess`` or
+  ``_posixsubprocess`` afresh: both are pre-imported with ``fork_exec`` replaced, so that
+  ``import subprocess`` by numpy.testing or matplotlib works but starts nothing);
 - starting processes (``os.fork``, ``os.exec*``, ``os.posix_spawn*``, ``os.system``,
   ``subprocess.Popen``, ...) unless processes are allowed; signalling other processes
   (``os.kill``, ``os.killpg``, ``signal.pthread_kill``; ``os.pidfd_open`` and
@@ -289,6 +291,20 @@ def install(
             deny("input() cannot be used during grading: nobody is there to type an answer")
         elif event == "os.symlink" or event == "os.link":
             deny(f"creating links ({event}) is not allowed during grading")
+
+    if not allow_processes:
+        # ``subprocess`` stays importable (numpy.testing and matplotlib import it) but cannot
+        # start anything: Popen raises the audited "subprocess.Popen" event, and the
+        # unaudited fork_exec underneath is replaced.  Re-importing either module fresh is an
+        # audited import of a denied name.
+        import _posixsubprocess
+        import subprocess
+
+        def fork_exec(*args, **kwargs):
+            deny("starting another process (fork_exec) is not allowed during grading")
+
+        _posixsubprocess.fork_exec = fork_exec
+        subprocess._fork_exec = fork_exec
 
     # Calls that send signals without an audit event: remove them.
     import signal

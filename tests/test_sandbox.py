@@ -449,3 +449,27 @@ def test_notebook_cells_share_one_namespace(tmp_path):
     assert "cell svm_loss_naive" in sp.load_report["svm_loss_naive"].message
     assert sp.call("rel_error", 1.5, 1.0).value == 4.0
     finish(sp)
+
+
+def test_numpy_and_its_lazy_imports_work_under_the_policy(tmp_path):
+    sp = start(tmp_path, {"gradient_check.py": """
+        import numpy as np
+        def rel_error(x, y):
+            import numpy.testing, subprocess, random, fractions
+            numpy.testing.assert_allclose(x, y)
+            rng = np.random.default_rng(0)
+            a = rng.standard_normal((4, 4))
+            return float(np.linalg.inv(a).sum() + np.fft.fft(a).real.sum() + np.einsum("ij->", a))
+        def spawn():
+            import subprocess, _posixsubprocess
+            try:
+                _posixsubprocess.fork_exec()
+            except PermissionError:
+                pass
+            return subprocess.run(["true"])
+    """})
+    result = sp.call("rel_error", np.ones(2), np.ones(2))
+    assert result.ok, result.error
+    spawn = sp.call("spawn")
+    assert spawn.error.kind == "forbidden" and "fork_exec" in spawn.error.message
+    finish(sp)
