@@ -178,7 +178,9 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
         print(f"could not grade {e['student_id']}: {e['error']}")
     if skipped:
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
-    grades = write_class_reports(out, [out / i for i in sorted(ids)], not_graded=failed)
+    # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
+    grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
+                                 not_graded=failed)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
     print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
           f"submission(s){rate}; {len(todo)} in this batch; grades in {grades}")

@@ -274,7 +274,8 @@ def run_gradescope(submission: str | Path, results_dir: str | Path) -> int:
             raise LinclassError(f"the submission folder {submission} does not exist")
         with tempfile.TemporaryDirectory(prefix="linclass-gs-") as tmp:
             result = grade_submission(_submission_target(submission), tmp, student_id="submission")
-            results = dict(result.results)
+            # Gradescope's format has no top-level max_score (the assignment's points set it there)
+            results = {k: v for k, v in result.results.items() if k != "max_score"}
             feedback = (result.report_dir / "feedback.md").read_text()
         target.write_text(json.dumps(results, indent=2))
         print(f"graded {submission}: {result.score:g} / {result.max_score:g}\n")
