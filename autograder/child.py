@@ -45,7 +45,9 @@ Requests (``op``) and the value of a successful reply
     ``results``, ``best_W``.
 
 Every reply of a call carries ``ok``, ``value`` or ``error`` ({kind, message, detail}),
-``inputs_after`` (each positional ndarray argument as it is after the call, else None),
+``inputs_changed`` (for each positional argument: was it an ndarray whose bytes, shape or
+dtype changed during the call) and ``inputs_after`` (the changed arrays as they are after
+the call, None elsewhere; the parent fills in the unchanged ones from its own copies),
 ``calls`` (one entry per callable argument: ``{"points": (k, *x.shape) array of the points
 it was evaluated at (at most ``MAX_RECORDED`` numbers), "values": (k,) array of what it
 returned, "count": total evaluations}``), ``violations`` (policy messages) and
@@ -467,6 +469,8 @@ class Server:
         """Call student code; the reply fields for the outcome."""
         args, kwargs, callables = self._build_args(args, kwargs)
         kwargs = self._adapt_seed(fn, kwargs)
+        ndarray = self._ndarray
+        snapshots = [(a.shape, a.dtype.str, a.tobytes()) if type(a) is ndarray else None for a in args]
         start = self._perf()
         reply = {}
         try:
@@ -476,7 +480,11 @@ class Server:
             reply["ok"] = False
             reply["error"] = exc.error
         reply["child_seconds"] = self._perf() - start
-        reply["inputs_after"] = [a if type(a) is self._ndarray else None for a in args]
+        # Arrays that did not change are not sent back (the parent still has them).
+        changed = [snap is not None and (type(a) is not ndarray or (a.shape, a.dtype.str) != snap[:2]
+                                         or a.tobytes() != snap[2]) for a, snap in zip(args, snapshots)]
+        reply["inputs_after"] = [a if c else None for a, c in zip(args, changed)]
+        reply["inputs_changed"] = changed
         reply["calls"] = [c.record() for c in callables]
         reply["violations"] = list(self.violations)
         return reply

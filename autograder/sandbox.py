@@ -267,7 +267,7 @@ class StudentProcess:
                 for _ in range(len(pending)):
                     frame = self._receive(start + self.limits.call_seconds, target)
                     now = time.perf_counter()
-                    results.append(self._result(frame, now - start))
+                    results.append(self._result(frame, now - start, list(pending[0])))
                     pending.pop(0)
                     start = now
             except _Crash as exc:
@@ -291,7 +291,7 @@ class StudentProcess:
     def probe_train(self, X: Any, y: Any, W0: Any = None, record: bool = True, **train_kwargs: Any) -> CallResult:
         """The student's ``LinearClassifier.train`` observed through a recording loss (see ``child.py``)."""
         request = {"op": "probe_train", "X": X, "y": y, "W0": W0, "record": record, "kwargs": train_kwargs}
-        return self._run(request, "LinearClassifier.train")
+        return self._run(request, "LinearClassifier.train", [X, y])
 
     def probe_tune(self, spec: dict) -> CallResult:
         """The student's ``tune_hyperparameters`` with a probe model of designed accuracies.
@@ -713,10 +713,15 @@ class StudentProcess:
         return CallResult(ok=False, value=None, error=error, seconds=seconds, stdout=out, inputs_after=None,
                           stderr=err)
 
-    def _result(self, decoded: wire.Decoded, seconds: float) -> CallResult:
+    def _result(self, decoded: wire.Decoded, seconds: float, args: list | None = None) -> CallResult:
         reply = decoded.value
         out, err = self._take_output()
         inputs_after = reply.get("inputs_after")
+        changed = reply.get("inputs_changed")
+        if args is not None and type(inputs_after) is list and type(changed) is list \
+                and len(inputs_after) == len(changed) == len(args):
+            inputs_after = [after if flag is True else (arg if isinstance(arg, np.ndarray) else None)
+                            for arg, after, flag in zip(args, inputs_after, changed)]
         calls = reply.get("calls")
         child_seconds = reply.get("child_seconds")
         common = dict(seconds=seconds, stdout=out, stderr=err,
@@ -727,7 +732,7 @@ class StudentProcess:
             return CallResult(ok=True, value=reply.get("value"), error=None, **common)
         return CallResult(ok=False, value=None, error=self._error(reply.get("error")), **common)
 
-    def _run(self, request: dict, target: str) -> CallResult:
+    def _run(self, request: dict, target: str, args: list | None = None) -> CallResult:
         start = time.perf_counter()
         if self._closed:
             return self._failure(StudentError("protocol", "the student process was already closed"), 0.0)
@@ -739,6 +744,7 @@ class StudentProcess:
             deadline = start + self.limits.call_seconds
             self._send(data, deadline, target)
             decoded = self._receive(deadline, target)
-            return self._result(decoded, time.perf_counter() - start)
+            return self._result(decoded, time.perf_counter() - start,
+                                args if args is not None else request.get("args"))
         except _Crash as exc:
             return self._failure(exc.error, time.perf_counter() - start)

@@ -473,3 +473,20 @@ def test_numpy_and_its_lazy_imports_work_under_the_policy(tmp_path):
     spawn = sp.call("spawn")
     assert spawn.error.kind == "forbidden" and "fork_exec" in spawn.error.message
     finish(sp)
+
+
+def test_mutated_inputs_come_back(tmp_path):
+    sp = start(tmp_path, {"gradient_check.py": """
+        def rel_error(x, y):
+            x[0] = 99.0
+            y.shape = (2, 1)
+            return 0.0
+    """})
+    x, y, z = np.zeros(2), np.ones(2), np.arange(3)
+    result = sp.call("rel_error", x, y)
+    after_x, after_y = result.inputs_after
+    assert after_x[0] == 99.0 and x[0] == 0.0 and after_y.shape == (2, 1)
+    assert sp.call("rel_error", x, y).inputs_after[0] is not x
+    many = sp.call_many("rel_error", [(x, y), (z, y)])
+    assert [r.inputs_after[0][0] for r in many] == [99.0, 99.0]
+    finish(sp)
