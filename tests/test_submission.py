@@ -269,3 +269,63 @@ def test_not_a_submission(tmp_path):
     garbage = tmp_path / "junk.zip"
     garbage.write_bytes(b"PK\x03\x04 garbage")
     assert load_submission(garbage).problems
+
+
+def test_fuzzed_notebooks_never_raise(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    base = nbformat.writes(build_notebook(standard_cells())).encode()
+    folder = tmp_path_factory.mktemp("fuzz")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, len(base) - 1), st.integers(0, 40), st.binary(max_size=8)),
+                    min_size=1, max_size=4))
+    def check(edits):
+        data = bytearray(base)
+        for at, cut, insert in edits:
+            data[at:at + cut] = insert
+        path = folder / "fuzz.ipynb"
+        path.write_bytes(bytes(data))
+        sub = load_submission(path, source_dir=folder / "none")
+        assert sub.kind in ("notebook", "empty")
+        assert all(isinstance(p, str) and "\n" not in p for p in sub.problems)
+
+    check()
+
+
+def test_structurally_fuzzed_notebooks_never_raise(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    base = json.loads(nbformat.writes(build_notebook(standard_cells())))
+    folder = tmp_path_factory.mktemp("fuzz2")
+    values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                      max_size=3), max_leaves=8)
+    keys = st.sampled_from(["cell_type", "source", "metadata", "nbgrader", "grade_id", "solution", "locked",
+                            "checksum", "cells", "nbformat"])
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, 3), keys, values), min_size=1, max_size=4))
+    def check(edits):
+        nb = json.loads(json.dumps(base))
+        for index, key, value in edits:
+            cell = nb["cells"][index] if isinstance(nb.get("cells"), list) and index < len(nb["cells"]) else nb
+            if not isinstance(cell, dict):
+                continue
+            if key in ("nbgrader", "grade_id", "solution", "locked", "checksum"):
+                meta = cell.get("metadata")
+                target = meta.get("nbgrader") if isinstance(meta, dict) else None
+                if isinstance(target, dict):
+                    target[key] = value
+                elif isinstance(meta, dict):
+                    meta[key] = value
+            else:
+                cell[key] = value
+        path = folder / "fuzz.ipynb"
+        path.write_text(json.dumps(nb))
+        sub = load_submission(path, source_dir=folder / "none")
+        assert sub.kind in ("notebook", "empty")
+
+    check()
