@@ -238,6 +238,10 @@ class Misconception:
 def _loss_entry(family: str, slug: str, affects: str, title: str, hint: str, *, inputs: str = "standard",
                 core: Mapping[str, Any] | None = None, **finish: Any) -> Misconception:
     core_fn, parts = (_svm_scores, SVM_PARTS) if family == "svm" else (_softmax_scores, SOFTMAX_PARTS)
+    if inputs != "standard":
+        # Numerical stability is required of the vectorized loss only (DESIGN section 2: "vectorized
+        # code subtracts the per-row max"); the naive loop is graded on ordinary inputs.
+        parts = tuple(p for p in parts if p.endswith("_vectorized"))
     variant = LossVariant(core_fn, _items(core or {}), _items(finish))
     return Misconception(f"{family}_{slug}", parts, affects, title, hint, variant, inputs)
 
