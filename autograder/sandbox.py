@@ -447,7 +447,10 @@ class StudentProcess:
         self._fds = {"req": req_w, "rep": rep_r, "out": popen.stdout.fileno(), "err": popen.stderr.fileno()}
         for fd in self._fds.values():
             os.set_blocking(fd, False)
-        self._reader = wire.FrameReader()
+        # Replies larger than twice the child's own memory cannot be honest: cap what the
+        # grader buffers.
+        cap = max(256 << 20, 2 * (self.limits.memory_mb << 20))
+        self._reader = wire.FrameReader(wire.Limits(max_frame_bytes=cap, max_json_bytes=min(cap, 256 << 20)))
         self.restarts += 1
         try:
             self._receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup", "at startup")

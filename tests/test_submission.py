@@ -271,6 +271,7 @@ def test_not_a_submission(tmp_path):
     assert load_submission(garbage).problems
 
 
+@pytest.mark.slow
 def test_fuzzed_notebooks_never_raise(tmp_path_factory):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -294,6 +295,7 @@ def test_fuzzed_notebooks_never_raise(tmp_path_factory):
     check()
 
 
+@pytest.mark.slow
 def test_structurally_fuzzed_notebooks_never_raise(tmp_path_factory):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
