@@ -277,15 +277,17 @@ def run_gradescope(submission: str | Path, results_dir: str | Path) -> int:
             # Gradescope's format has no top-level max_score (the assignment's points set it there)
             results = {k: v for k, v in result.results.items() if k != "max_score"}
             feedback = (result.report_dir / "feedback.md").read_text()
-        target.write_text(json.dumps(results, indent=2))
-        print(f"graded {submission}: {result.score:g} / {result.max_score:g}\n")
-        print(feedback)
-        return 0
     except Exception as exc:  # the grader could not run: leave a readable notice, never a traceback
         message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, LinclassError) else str(exc)
         target.write_text(json.dumps(failure_results(message), indent=2))
         print(f"linclass: could not grade {submission}: {message}", file=sys.stderr)
         return 1
+    target.write_text(json.dumps(results, indent=2))
+    try:  # Gradescope's instructor-only log; a closed stdout must not undo the grading
+        print(f"graded {submission}: {result.score:g} / {result.max_score:g}\n\n{feedback}", flush=True)
+    except OSError:
+        pass
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
