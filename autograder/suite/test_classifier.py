@@ -70,7 +70,11 @@ def test_sgd_steps(grading, rng, part):
 
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_minibatch_sampling(grading, rng, part):
-    """Each step uses a fresh random minibatch of batch_size examples, drawn with replacement."""
+    """Each step uses a fresh random minibatch of batch_size examples from all N, drawn with replacement."""
+    X, _, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
+    if all(np.array_equal(b, np.arange(10)) for b in trace["batches"]):
+        raise CheckFailed(f"With N = {len(X)} and batch_size = 10, every minibatch was the first 10 rows of X: "
+                          "sample indices from all N examples.", misconception("sgd_first_rows_only"))
     X, _, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50, seed=5)
     batches = trace["batches"]  # row indices of X used at each step (-1: not a row of X, or a wrong label)
     if any(len(b) != 50 for b in batches):
@@ -82,11 +86,6 @@ def test_minibatch_sampling(grading, rng, part):
     if all(np.array_equal(batches[0], b) for b in batches[1:]):
         raise CheckFailed("Every step used the same minibatch: draw new indices at every iteration.",
                           misconception("sgd_reused_minibatch"))
-    X, _, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
-    used = np.concatenate(trace["batches"])
-    if used.max() < 10:
-        raise CheckFailed(f"With N = {len(X)} and batch_size = 10, every minibatch came from the first 10 rows of "
-                          "X: sample indices from all N examples.", misconception("sgd_first_rows_only"))
 
 
 @pytest.mark.parametrize("part", (TRAIN,))

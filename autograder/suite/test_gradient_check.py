@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.functions import as_callable, elementwise_gradient, elementwise_spec
-from autograder.reference import diagnose, rel_error
+from autograder.reference import by_id, diagnose, rel_error
 from autograder.verdicts import CheckFailed, as_array, as_scalar, require_ok
 
 
@@ -66,7 +66,8 @@ def _require_restored(part, x, result):
     if not isinstance(after, np.ndarray) or after.shape != x.shape or not np.array_equal(after, x):
         changed = int(np.sum(after != x)) if isinstance(after, np.ndarray) and after.shape == x.shape else "some"
         raise CheckFailed(f"{part} left x changed ({changed} entries differ after the call). Perturb one entry, "
-                          "evaluate, and put the original value back before moving on.")
+                          "evaluate, and put the original value back before moving on.",
+                          [by_id("numgrad_x_not_restored")] if part == "eval_numerical_gradient" else [])
 
 
 def sparse_errors(grading, part, spec, x, analytic, what, **kwargs):
@@ -101,9 +102,10 @@ def test_reproducible_with_seed(grading, rng, part):
     other, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=8", num_checks=5, seed=8)
     if not np.array_equal(first, again):
         raise CheckFailed(f"Two calls of {part} with seed=7 checked different entries: draw the entries from a "
-                          "generator seeded with `seed`.")
+                          "generator seeded with `seed`.", [by_id("gradcheck_ignores_seed")])
     if np.array_equal(first, other):
-        raise CheckFailed(f"{part} checked the same entries with seed=7 and seed=8: the seed is not used.")
+        raise CheckFailed(f"{part} checked the same entries with seed=7 and seed=8: the seed is not used.",
+                          [by_id("gradcheck_ignores_seed")])
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient", "grad_check_sparse"))
