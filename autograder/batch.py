@@ -134,7 +134,8 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     interrupted batch resumes where it stopped).  Writes ``grades.csv``,
     ``grades_nbgrader.csv`` (``nbgrader export`` columns), ``summary.md`` with
     ``score_histogram.png``, and ``not_graded.csv`` when the grader could not run for some
-    submission.
+    submission.  ``quiet`` hides the progress bar and the closing lines (failures are
+    always printed).
 
     Returns
     -------
@@ -176,14 +177,15 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     _write_not_graded(out, failed)
     for e in failed:
         print(f"could not grade {e['student_id']}: {e['error']}")
-    if skipped:
+    if skipped and not quiet:
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
     # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
     grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
                                  not_graded=failed)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
-    print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
-          f"submission(s){rate}; {len(todo)} in this batch; grades in {grades}")
+    if not quiet:
+        print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
+              f"submission(s){rate}; {len(todo)} in this batch; grades in {grades}")
     return grades
 
 

@@ -161,7 +161,7 @@ def test_resume_skips_finished_students_and_force_regrades(graded, capsys):
     # an interrupted batch: one student has no results yet
     (out / "buggy" / "results.json").unlink()
     start = time.perf_counter()
-    grade_batch([corpus], out, jobs=2, config_path=graded["config"], quiet=True)
+    grade_batch([corpus], out, jobs=2, config_path=graded["config"])
     assert time.perf_counter() - start < 30  # the hanging student was not regraded
     after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
     assert {k for k in before if after[k] != before[k]} == {"buggy"}
