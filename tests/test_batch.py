@@ -253,3 +253,27 @@ def test_nbgrader_rows_from_reports(tmp_path):
     assert rows[1] | {} == {"assignment": "linear_classifiers", "duedate": "2026-12-01 00:00:00", "timestamp": "",
                             "student_id": "zed", "last_name": "", "first_name": "", "email": "", "raw_score": 55.5,
                             "late_submission_penalty": 0.0, "score": 55.5, "max_score": 100.0}
+
+
+@pytest.mark.slow
+def test_the_demo_class_of_examples(tmp_path, capsys):
+    """`make demo`'s grading step on examples/submissions/: the four students get what they show."""
+    from linclass.demo import EXAMPLES, grade_examples
+
+    before = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*") if "__pycache__" not in p.parts)
+    grade_examples(tmp_path, jobs=2)
+    table = capsys.readouterr().out
+    rows = _read_csv(tmp_path / "grades.csv")
+    assert sorted(rows) == ["ada_complete", "bo_two_bugs", "cy_partial", "eve_hostile"]
+    assert not [o for o in untimed_outcomes(tmp_path / "ada_complete") if o[2] != "passed"]
+    assert {"svm_reg_grad_missing_factor_2", "softmax_no_max_shift"} <= set(rows["bo_two_bugs"]["misconceptions"]
+                                                                            .split(";"))
+    score = {k: float(r["score"]) for k, r in rows.items()}
+    assert score["eve_hostile"] < 10 < score["cy_partial"] < score["bo_two_bugs"] < score["ada_complete"]
+    assert float(rows["cy_partial"]["tune_hyperparameters"]) == 0
+    for sid in rows:
+        assert f"{sid}/feedback.md" in table
+    assert "the regularizer's gradient is missing its factor 2" in table
+    # the hostile student left nothing behind in the examples
+    after = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before
