@@ -144,6 +144,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     """
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: the worker processes are forked while the bar runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     part = parse_shard(shard)
