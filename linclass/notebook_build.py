@@ -239,13 +239,14 @@ It checks your functions against the slides' numbers, compares your analytic gra
 numeric ones, and your naive with your vectorized code. It needs no solutions.
 """
 
-SETUP = """
-import numpy as np
-from typing import Callable, Sequence
-"""
+def setup_code(typing_names: str = "", extra: str = "") -> str:
+    """The setup cell: the imports (and constants) that the solution cells use."""
+    head = f"from typing import {typing_names}\n\n" if typing_names else ""
+    return head + "import numpy as np\n" + (f"\n{extra}\n" if extra else "")
 
 DATA = """
 import os
+
 import matplotlib.pyplot as plt
 from data import TUNING_GRIDS, get_data
 
@@ -321,7 +322,7 @@ def build_gradient_check() -> nbformat.NotebookNode:
     (they load your functions from this notebook).
     """)
     b.md(INTRO_CONVENTIONS)
-    b.given("setup_gradient_check", SETUP, tags=("setup",))
+    b.given("setup_gradient_check", setup_code("Callable"), tags=("setup",))
     b.md(f"""
     ## The slides' walkthrough: forward differences
 
@@ -465,7 +466,8 @@ LOAD_GRADCHECK = """
 from selfcheck import import_cells
 
 # Your own gradient-check functions, loaded from the solution cells of gradient_check.ipynb.
-import_cells("gradient_check.ipynb", ["eval_numerical_gradient", "rel_error", "grad_check_sparse"], globals())
+eval_numerical_gradient, rel_error, grad_check_sparse = import_cells(
+    "gradient_check.ipynb", ["eval_numerical_gradient", "rel_error", "grad_check_sparse"], globals())
 """
 
 
@@ -482,7 +484,7 @@ def build_svm() -> nbformat.NotebookNode:
     `gradient_check.ipynb`: the cell below execs those solution cells of that notebook here.
     """)
     b.md(INTRO_CONVENTIONS)
-    b.given("setup_svm", SETUP + "\nDELTA = 1.0  # the hinge margin\n", tags=("setup",))
+    b.given("setup_svm", setup_code("Sequence", "DELTA = 1.0  # the hinge margin"), tags=("setup",))
     b.given("load_gradient_check", LOAD_GRADCHECK)
     b.md("## The data\n\nEach row of `X_*` is one image, flattened, with the training mean image subtracted and "
          "a constant 1 appended. A few training examples per class:")
@@ -548,7 +550,8 @@ def build_svm() -> nbformat.NotebookNode:
 
     for reg in (0.0, 5e1):
         loss, grad = svm_loss_naive(W, X_dev, y_dev, reg)
-        errors = grad_check_sparse(lambda w: svm_loss_naive(w, X_dev, y_dev, reg)[0], W, grad, num_checks=10, seed=1)
+        errors = grad_check_sparse(lambda w, reg=reg: svm_loss_naive(w, X_dev, y_dev, reg)[0], W, grad,
+                               num_checks=10, seed=1)
         print(f"reg = {reg:g}: largest relative error {np.max(errors):.2e}")
         assert np.max(errors) < 1e-5
     """)
@@ -591,9 +594,11 @@ def build_svm() -> nbformat.NotebookNode:
     import time
 
     W = 0.0001 * np.random.RandomState(2).randn(X_dev.shape[1], num_classes)
-    tic = time.perf_counter(); loss_naive, grad_naive = svm_loss_naive(W, X_dev, y_dev, 5e-6)
+    tic = time.perf_counter()
+    loss_naive, grad_naive = svm_loss_naive(W, X_dev, y_dev, 5e-6)
     t_naive = time.perf_counter() - tic
-    tic = time.perf_counter(); loss_vec, grad_vec = svm_loss_vectorized(W, X_dev, y_dev, 5e-6)
+    tic = time.perf_counter()
+    loss_vec, grad_vec = svm_loss_vectorized(W, X_dev, y_dev, 5e-6)
     t_vec = time.perf_counter() - tic
     print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
           f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
@@ -818,11 +823,11 @@ def build_softmax() -> nbformat.NotebookNode:
     solution cells of the two notebooks here.
     """)
     b.md(INTRO_CONVENTIONS)
-    b.given("setup_softmax", SETUP, tags=("setup",))
+    b.given("setup_softmax", setup_code(), tags=("setup",))
     b.given("load_earlier_parts", LOAD_GRADCHECK + """
 # Your LinearClassifier and tune_hyperparameters from svm.ipynb (LinearSVM needs svm_loss_vectorized).
-import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM", "tune_hyperparameters"],
-             globals())
+svm_loss_vectorized, LinearClassifier, LinearSVM, tune_hyperparameters = import_cells(
+    "svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM", "tune_hyperparameters"], globals())
 """)
     b.md("## The data")
     b.given("load_data", DATA)
@@ -841,7 +846,7 @@ import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM
     0.452 in log10); its SVM loss is 1.58.
     """)
     b.given("slides_softmax", """
-    from slides import CAT_SOFTMAX, SVM_VS_SOFTMAX, nats_to_log10
+    from slides import CAT_SOFTMAX, nats_to_log10
 
     scores = CAT_SOFTMAX.scores[0]
     exps = np.exp(scores)
@@ -872,8 +877,8 @@ import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM
     """, loss_expectations(ref_softmax.softmax_loss_naive, 301, 9, 6, 4, 0.0) + "\n" +
         loss_expectations(ref_softmax.softmax_loss_naive, 302, 11, 5, 3, 0.4, scale=2.0) + "\n" +
         "_l, _ = softmax_loss_naive(np.array([[1000.0, 1001.0, 999.0]]), np.ones((1, 1)), np.array([0]), 0.0)\n"
-        "assert np.isfinite(_l) and abs(_l - softmax_loss_naive(np.array([[0.0, 1.0, -1.0]]), np.ones((1, 1)), "
-        "np.array([0]), 0.0)[0]) < 1e-9, 'subtract the max score'")
+        "_l0, _ = softmax_loss_naive(np.array([[0.0, 1.0, -1.0]]), np.ones((1, 1)), np.array([0]), 0.0)\n"
+        "assert np.isfinite(_l) and abs(_l - _l0) < 1e-9, 'subtract the max score'")
     b.md("""
     ### Sanity checks
 
@@ -890,7 +895,7 @@ import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM
 
     for reg in (0.0, 5e1):
         loss, grad = softmax_loss_naive(W, X_dev, y_dev, reg)
-        errors = grad_check_sparse(lambda w: softmax_loss_naive(w, X_dev, y_dev, reg)[0], W, grad,
+        errors = grad_check_sparse(lambda w, reg=reg: softmax_loss_naive(w, X_dev, y_dev, reg)[0], W, grad,
                                    num_checks=10, seed=1)
         print(f"reg = {reg:g}: largest relative error {np.max(errors):.2e}")
         assert np.max(errors) < 1e-5
@@ -936,9 +941,11 @@ import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM
     import time
 
     W = 0.0001 * np.random.RandomState(2).randn(X_dev.shape[1], num_classes)
-    tic = time.perf_counter(); loss_naive, grad_naive = softmax_loss_naive(W, X_dev, y_dev, 5e-6)
+    tic = time.perf_counter()
+    loss_naive, grad_naive = softmax_loss_naive(W, X_dev, y_dev, 5e-6)
     t_naive = time.perf_counter() - tic
-    tic = time.perf_counter(); loss_vec, grad_vec = softmax_loss_vectorized(W, X_dev, y_dev, 5e-6)
+    tic = time.perf_counter()
+    loss_vec, grad_vec = softmax_loss_vectorized(W, X_dev, y_dev, 5e-6)
     t_vec = time.perf_counter() - tic
     print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
           f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
@@ -956,10 +963,9 @@ import_cells("svm.ipynb", ["svm_loss_vectorized", "LinearClassifier", "LinearSVM
     _lr, _gr = softmax_loss_vectorized(_W, X_dev, y_dev, 0.1)
     assert abs(_l - _lr) < 1e-12 and np.allclose(_g, _gr), "Softmax.loss is softmax_loss_vectorized on self.W"
     """, """
-    import math
     _sm = Softmax()
     _sm.W = np.zeros((X_dev.shape[1], num_classes))
-    assert abs(_sm.loss(X_dev, y_dev, 0.0)[0] - math.log(num_classes)) < 1e-12
+    assert abs(_sm.loss(X_dev, y_dev, 0.0)[0] - np.log(num_classes)) < 1e-12
     """)
     b.given("softmax_tune", """
     NUM_ITERS = 1500 if data.source == "cifar10" else 500  # the digits need far fewer steps

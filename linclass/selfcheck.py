@@ -118,12 +118,14 @@ def _exec(source: str, label: str, namespace: dict) -> None:
     exec(compile(source, label, "exec"), namespace)  # noqa: S102 - the student's own code, on their machine
 
 
-def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict) -> None:
+def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict) -> tuple:
     """Exec your solution cells ``grade_ids`` of the sibling ``notebook`` into ``namespace``.
 
     The notebook's setup cells run first (imports and constants).  Used by a later notebook to
-    reuse the functions you wrote in an earlier one, without copying them.
+    reuse the functions you wrote in an earlier one, without copying them.  Returns what each
+    cell defines under its own name (the function or class ``grade_id``), in order.
     """
+    grade_ids = list(grade_ids)
     path = _find_sibling(notebook)
     setup, cells = notebook_cells(path)
     for i, src in enumerate(setup):
@@ -132,6 +134,7 @@ def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict) -> No
         if grade_id not in cells:
             raise CodeLoadError(f"{notebook} has no cell '{grade_id}' (was it deleted?)")
         _exec(cells[grade_id], f"<{notebook}:{grade_id}>", namespace)
+    return tuple(namespace.get(grade_id) for grade_id in grade_ids)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_build import once
 
 from linclass.release import copy_course, course_config, fill_release, nbgrader_env
 
@@ -20,7 +21,8 @@ COURSE = ROOT / "assignments"
 ASSIGNMENT = "linear_classifiers"
 SOURCE = COURSE / "source" / ASSIGNMENT
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader_e2e")]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]  # nbgrader's own
 
 SOFTMAX_BUG = ("    shifted = scores - scores.max(axis=1, keepdims=True)", "    shifted = scores")
 SVM_BUG = ("            if j == y[i]:\n                continue  # the correct class is not part of the sum\n", "")
@@ -50,12 +52,18 @@ def _submit(root: Path, student: str, mutate=None, tamper: str | None = None, sk
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Generate, submit three students, autograde them; return (root, scores, logs)."""
+def graded(tmp_path_factory, worker_id):
+    """Generate, submit three students, autograde them (once per session); return (root, scores, logs)."""
+    built = once(tmp_path_factory, worker_id, "nbgrader_e2e", _grade_course)
+    return Path(built["root"]), {s: {k: tuple(v) for k, v in d.items()} for s, d in built["scores"].items()}, \
+        built["logs"]
+
+
+def _grade_course(directory: Path) -> dict:
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    root = copy_course(COURSE, tmp_path_factory.mktemp("course"))
+    root = copy_course(COURSE, directory / "course")
     config = course_config(root, root)
     logs = {}
     with nbgrader_env():
@@ -76,7 +84,7 @@ def graded(tmp_path_factory):
                 sub = gb.find_submission(ASSIGNMENT, student)
                 scores[student] = {g.name: (g.auto_score, g.max_score) for nb in sub.notebooks for g in nb.grades
                                    if g.cell.cell_type == "code"}
-    return root, scores, logs
+    return {"root": str(root), "scores": scores, "logs": logs}
 
 
 def test_reference_gets_every_autograded_point(graded):

@@ -17,8 +17,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from shared_build import once, release_cli
 
-from linclass.release import build_release, copy_course, fill_release
+from linclass.release import fill_release
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "assignments"
@@ -72,12 +73,12 @@ def test_source_notebook_runs_top_to_bottom(name, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory) -> Path:
-    course = copy_course(COURSE, tmp_path_factory.mktemp("course"))
-    return build_release(course, ASSIGNMENT, validate=False, log=lambda _: None).release_dir
+def release(tmp_path_factory, worker_id) -> Path:
+    """The release built by `linclass release`, once per session (shared with test_release.py)."""
+    built = once(tmp_path_factory, worker_id, "release_cli", release_cli)
+    return Path(built["course"]) / "release" / ASSIGNMENT
 
 
-@pytest.mark.xdist_group("release_notebooks")
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_release_notebook_stops_at_the_first_student_function(name, release, tmp_path):
     work = tmp_path / "rel"
@@ -94,7 +95,6 @@ def test_release_notebook_stops_at_the_first_student_function(name, release, tmp
     assert all(c.get("execution_count") for c in before), "every cell before the first student function runs"
 
 
-@pytest.mark.xdist_group("release_notebooks")
 def test_reference_filled_release_runs_top_to_bottom(release, tmp_path):
     filled = fill_release(release, SOURCE, tmp_path / "filled")
     for name in NOTEBOOKS:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from shared_build import once, release_cli
 
 from linclass.cli import main as cli_main
 from linclass.errors import LinclassError
@@ -22,21 +23,14 @@ COURSE = ROOT / "assignments"
 ASSIGNMENT = "linear_classifiers"
 SOURCE = COURSE / "source" / ASSIGNMENT
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory) -> tuple[Path, str]:
-    """The real command on a copy of the course (validate included); returns (course, printed output)."""
-    course = copy_course(COURSE, tmp_path_factory.mktemp("course"))
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = cli_main(["release", ASSIGNMENT, "--course", str(course)])
-    assert code == 0, out.getvalue()
-    return course, out.getvalue()
+def released(tmp_path_factory, worker_id) -> tuple[Path, str]:
+    """The real command on a copy of the course (validate included), once per session."""
+    built = once(tmp_path_factory, worker_id, "release_cli", release_cli)
+    return Path(built["course"]), built["out"]
 
 
 def test_release_prints_what_it_produced(released):
@@ -66,9 +60,8 @@ def test_release_contents(released):
 
 def test_release_is_reproducible(released, tmp_path):
     course, _ = released
-    first = (course / "release" / f"{ASSIGNMENT}.zip").read_bytes()
-    build_release(course, ASSIGNMENT, validate=False, log=lambda _: None)
-    assert (course / "release" / f"{ASSIGNMENT}.zip").read_bytes() == first
+    again = build_release(copy_course(course, tmp_path / "again"), ASSIGNMENT, validate=False, log=lambda _: None)
+    assert again.zip_path.read_bytes() == (course / "release" / f"{ASSIGNMENT}.zip").read_bytes()
 
 
 # ----------------------------------------------------------------------- the leak check fails
@@ -102,8 +95,8 @@ def test_leak_check_catches_a_copied_solution_body(released, tmp_path):
 def test_leak_check_catches_a_renamed_or_recommented_copy(released, tmp_path):
     leaky = _leaky_copy(released, tmp_path)
     # one reference line, re-indented and with a different comment, hidden in a support file
-    (leaky / "plots.py").write_text((leaky / "plots.py").read_text() +
-                                    "\ndef helper(W, reg):\n        loss = 0\n        loss +=   reg * np.sum( W * W )   # hint\n")
+    planted = "\ndef helper(W, reg):\n        loss = 0\n        loss +=   reg * np.sum( W * W )   # hint\n"
+    (leaky / "plots.py").write_text((leaky / "plots.py").read_text() + planted)
     findings = [str(f) for f in check_release(leaky, SOURCE)]
     assert any(f.startswith("plots.py: line") and "reference solutions/linear_svm.py" in f for f in findings)
 
