@@ -6,13 +6,18 @@ submissions still get a report."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from grading_helpers import ROOT, diagnosed, lost_parts, points_by_part, results, run_grade
+from shared_build import once, release_cli
 
 from autograder.misconceptions import by_id
 from autograder.mutants import MUTANTS, write_mutant, write_reference
+from linclass.assignment import DEFAULT_ASSIGNMENT as ASSIGNMENT
+from linclass.release import fill_release
 
 pytestmark = pytest.mark.slow
 
@@ -120,7 +125,7 @@ MALFORMED = {
     "syntax-error": lambda d: (d / "linear_svm.py").write_text("def svm_loss_naive(W, X, y, reg:\n    pass\n"),
     "missing-function": lambda d: (d / "softmax.py").write_text("import numpy as np\n"),
     "wrong-signature": lambda d: (d / "gradient_check.py").write_text(
-        (d / "gradient_check.py").read_text().replace("def rel_error(x, y):", "def rel_error(x):")),
+        re.sub(r"def rel_error\([^)]*\)", "def rel_error(x)", (d / "gradient_check.py").read_text())),
     "import-error": lambda d: (d / "tuning.py").write_text("import numpy_does_not_exist\n"),
 }
 
@@ -143,17 +148,18 @@ def test_malformed_submission_gets_a_clear_report(tmp_path, case):
         assert results(out, case)["score"] > 0
 
 
-def test_notebook_submission_of_the_reference_scores_full_marks(tmp_path):
+def test_notebook_submission_of_the_reference_scores_full_marks(tmp_path, tmp_path_factory, worker_id):
     """The release notebooks filled with the reference code (keyed by grade_id) score 100."""
-    fill = pytest.importorskip("linclass.release").fill_with_reference
-    release = tmp_path / "release"
-    fill(release)
+    built = once(tmp_path_factory, worker_id, "release_cli", release_cli)
+    course = Path(built["course"])
+    student = fill_release(course / "release" / ASSIGNMENT, course / "source" / ASSIGNMENT, tmp_path / "alice")
     out = tmp_path / "out"
-    proc = run_grade(release, out=out)
+    proc = run_grade(student, out=out)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = results(out, release.name)
+    result = results(out, "alice")
     failed = [f"{t['name']}: {t['output']}" for t in result["tests"] if t["status"] != "passed"]
     assert failed == []
+    assert result["score"] == 100
 
 
 def test_zip_of_a_module_submission(tmp_path):
