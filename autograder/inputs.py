@@ -59,9 +59,9 @@ def standard_cases(rng: np.random.Generator, count: int = 3) -> list[LossCase]:
 def edge_cases(rng: np.random.Generator) -> list[LossCase]:
     """N = 1, C = 2, reg = 0 and float32 inputs."""
     return [
-        random_case(rng, "a single example (N = 1)", N=1, D=5, C=4, reg=0.3),
-        random_case(rng, "two classes (C = 2)", N=12, D=6, C=2, reg=0.3),
-        random_case(rng, "no regularization (reg = 0)", N=15, D=7, C=5, reg=0.0),
+        random_case(rng, "a single example", N=1, D=5, C=4, reg=0.3),
+        random_case(rng, "two classes", N=12, D=6, C=2, reg=0.3),
+        random_case(rng, "no regularization", N=15, D=7, C=5, reg=0.0),
         random_case(rng, "float32 inputs", N=20, D=8, C=6, reg=0.2, dtype=np.float32),
     ]
 

@@ -123,12 +123,14 @@ def feedback_md(grading, outcomes: Sequence) -> str:
     failed = [o for o in outcomes if o.status != "passed"]
     if failed:
         lines += ["", "## What to fix", ""]
+        hinted: set[str] = set()
         for o in sorted(failed, key=lambda o: _part_key(o.part)):
             lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")
             lines.append("")
             lines.append(o.output)
-            for m in o.misconceptions:
-                lines += ["", f"**Likely misconception: {m.title}.** {m.hint}"]
+            for m in o.misconceptions:  # the hint once; later checks only name the misconception
+                lines += ["", f"**Likely misconception: {m.title}.**" + ("" if m.id in hinted else f" {m.hint}")]
+                hinted.add(m.id)
             lines.append("")
     else:
         lines += ["", "Every check passed."]
