@@ -1,7 +1,8 @@
 """Functions with known gradients, for checking the students' gradient-check code.
 
-The child process builds the same function from the plain-data spec (it never receives
-code); the trusted side evaluates it here to compute the expected answers.
+The student process builds the same function from a plain-data spec (it never receives
+code); the trusted side evaluates :class:`Elementwise` to compute expected answers and to
+run the catalog's buggy variants.
 """
 
 from __future__ import annotations
@@ -9,19 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def elementwise_spec(a: np.ndarray, b: np.ndarray) -> dict:
-    """Spec of f(x) = sum(a * x**2 + b * sin(x)), understood by the student process."""
-    return {"__callable__": "elementwise", "a": np.asarray(a, np.float64), "b": np.asarray(b, np.float64)}
+class Elementwise:
+    """``f(x) = sum(a * x**2 + b * sin(x))``, the sandbox's ``"elementwise"`` callable, trusted side."""
 
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a = np.asarray(a, dtype=np.float64)
+        self.b = np.asarray(b, dtype=np.float64)
 
-def elementwise_value(spec: dict, x: np.ndarray) -> float:
-    return float(np.sum(spec["a"] * x**2 + spec["b"] * np.sin(x)))
+    @classmethod
+    def from_spec(cls, spec: dict) -> Elementwise:
+        return cls(spec["a"], spec["b"])
 
+    def spec(self) -> dict:
+        """The plain-data spec the student process understands."""
+        return {"__callable__": "elementwise", "a": self.a, "b": self.b}
 
-def elementwise_gradient(spec: dict, x: np.ndarray) -> np.ndarray:
-    return 2 * spec["a"] * x + spec["b"] * np.cos(x)
+    def __call__(self, x: np.ndarray) -> float:
+        return float(np.sum(self.a * x**2 + self.b * np.sin(x)))
 
-
-def as_callable(spec: dict):
-    """The trusted-side Python function of a spec (used for diagnosis)."""
-    return lambda x: elementwise_value(spec, x)
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        return 2 * self.a * x + self.b * np.cos(x)

@@ -67,25 +67,27 @@ def edge_cases(rng: np.random.Generator) -> list[LossCase]:
 
 
 def stability_cases(rng: np.random.Generator) -> list[LossCase]:
-    """Large scores: |scores| around 1e4, a small spread within each row, rows far apart.
+    """Large scores, in two shapes that reveal different mistakes.
 
-    The spread inside a row stays below ~50, well inside what a correct shift-by-the-row-max
-    handles; a spread of more than ~700 would underflow even textbook code, so it is never
-    used (DESIGN section 4, fair edge cases).
+    1. Every row's scores near +1e4: ``exp`` overflows unless each row is shifted by a max.
+    2. Rows around +690 and -110 (800 apart): shifting the whole batch by one global max
+       underflows the low rows to ``exp(-800) = 0``, and ``log(0)`` is infinite; a per-row
+       shift is exact.
+    Inside a row the spread stays below ~10, far inside what a correct shift handles: a spread
+    of more than ~700 would underflow even textbook code, so it is never used (DESIGN
+    section 4, fair edge cases).
     """
     N, D, C = 8, 6, 5
-    base = rng.standard_normal((N, D))
-    W = rng.standard_normal((D, C))
-    X = np.hstack([base, np.ones((N, 1))])
-    # The bias row lifts every score of example i by offset_i: up to 1e4, rows 1e3 apart.
-    offsets = 1e4 - 1e3 * rng.permutation(N)
-    scale = 5.0 / max(1e-12, np.abs(base @ W).max())  # within-row spread <= 10
-    W = np.vstack([W * scale, np.zeros((1, C))])
-    X = X.copy()
-    X[:, -1] = offsets
-    W[-1] = 1.0
-    y = rng.integers(0, C, size=N)
-    return [LossCase("large scores (up to 1e4, rows 1e3 apart)", W, X, y, 0.01)]
+    cases = []
+    for label, offsets in (("large scores (about 1e4)", np.full(N, 1e4)),
+                           ("rows far apart (scores near 690 and -110)", np.where(np.arange(N) % 2, 690.0, -110.0))):
+        base = rng.standard_normal((N, D))
+        W = rng.standard_normal((D, C))
+        W *= 5.0 / max(1e-12, np.abs(base @ W).max())  # within-row spread <= 10
+        X = np.hstack([base, offsets[:, None]])  # the last feature lifts every score of a row
+        W = np.vstack([W, np.ones((1, C))])
+        cases.append(LossCase(label, W, X, rng.integers(0, C, size=N), 0.01))
+    return cases
 
 
 def kink_free_case(rng: np.random.Generator, reg: float, h: float = 1e-5, N: int = 8, D: int = 4,

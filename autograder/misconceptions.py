@@ -44,6 +44,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .functions import Elementwise
+
 LOSS_PARTS = ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized")
 SVM_PARTS = ("svm_loss_naive", "svm_loss_vectorized")
 SOFTMAX_PARTS = ("softmax_loss_naive", "softmax_loss_vectorized")
@@ -541,20 +543,6 @@ def by_id(id: str) -> Misconception:
 # --------------------------------------------------------------------------------------------
 # Diagnosis.
 # --------------------------------------------------------------------------------------------
-
-
-class Elementwise:
-    """``f(x) = sum(a * x**2 + b * sin(x))``, the sandbox's ``"elementwise"`` callable, trusted side."""
-
-    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
-        self.a = np.asarray(a, dtype=np.float64)
-        self.b = np.asarray(b, dtype=np.float64)
-
-    def __call__(self, x: np.ndarray) -> float:
-        return float(np.sum(self.a * x**2 + self.b * np.sin(x)))
-
-    def gradient(self, x: np.ndarray) -> np.ndarray:
-        return 2 * self.a * x + self.b * np.cos(x)
 
 
 def _prepare(arg: Any) -> Any:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.functions import as_callable, elementwise_gradient, elementwise_spec
+from autograder.functions import Elementwise
 from autograder.reference import by_id, diagnose, rel_error
 from autograder.verdicts import CheckFailed, as_array, as_scalar, require_ok
 
 
 def random_function(rng: np.random.Generator, shape: tuple[int, ...]):
-    spec = elementwise_spec(rng.uniform(0.5, 2.0, shape), rng.uniform(-1.0, 1.0, shape))
-    return spec, rng.uniform(-2.0, 2.0, shape)
+    f = Elementwise(rng.uniform(0.5, 2.0, shape), rng.uniform(-1.0, 1.0, shape))
+    return f.spec(), rng.uniform(-2.0, 2.0, shape)
 
 
 def numerical_gradient(grading, part, spec, x, what, **kwargs):
@@ -22,7 +22,7 @@ def numerical_gradient(grading, part, spec, x, what, **kwargs):
     try:
         return as_array(raw, f"{part}'s result", x.shape), result
     except CheckFailed as exc:
-        raise CheckFailed(exc.message, diagnose(part, (as_callable(spec), x), raw)) from None
+        raise CheckFailed(exc.message, diagnose(part, (spec, x), raw)) from None
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient",))
@@ -30,11 +30,11 @@ def test_known_gradient(grading, rng, part):
     """The numeric gradient of sum(a*x**2 + b*sin(x)) matches 2*a*x + b*cos(x)."""
     spec, x = random_function(rng, (3, 4))
     grad, _ = numerical_gradient(grading, part, spec, x, f"{part} on a 3x4 input")
-    err = rel_error(grad, elementwise_gradient(spec, x))
+    err = rel_error(grad, Elementwise.from_spec(spec).gradient(x))
     if err > 1e-7:
         raise CheckFailed(f"The numeric gradient of f(x) = sum(a*x**2 + b*sin(x)) differs from its exact "
                           f"gradient 2*a*x + b*cos(x) (largest relative error {err:.2g}, expected < 1e-7).",
-                          diagnose(part, (as_callable(spec), x), grad))
+                          diagnose(part, (spec, x), grad))
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient",))
@@ -43,22 +43,22 @@ def test_centered_differences(grading, rng, part):
     spec, x = random_function(rng, (5,))
     h = 1e-3
     grad, _ = numerical_gradient(grading, part, spec, x, f"{part} with h = {h:g}", h=h)
-    err = float(np.max(np.abs(grad - elementwise_gradient(spec, x))))
+    err = float(np.max(np.abs(grad - Elementwise.from_spec(spec).gradient(x))))
     if err > 1e-5:  # centered: about h**2 = 1e-6; forward: about h * |f''| = 1e-3
         raise CheckFailed(f"With h = {h:g} your numeric gradient is off by up to {err:.2g}. Centered differences "
                           f"(f(x+h) - f(x-h)) / 2h are accurate to about h**2 = {h * h:g}; an error near h "
                           "suggests a one-sided (forward) difference, or that the h you were given is not used.",
-                          diagnose(part, (as_callable(spec), x, h), grad))
+                          diagnose(part, (spec, x, h), grad))
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient",))
 def test_slides_calculus(grading, part):
     """L(w) = w**2 + 3 at w = 2 has gradient 4 (003:1408)."""
-    spec = elementwise_spec(np.ones(1), np.zeros(1))
+    spec = Elementwise(np.ones(1), np.zeros(1)).spec()
     grad, _ = numerical_gradient(grading, part, spec, np.array([2.0]), f"{part} on L(w) = w**2 + 3 at w = 2")
     if abs(float(grad[0]) - 4.0) > 1e-6:
         raise CheckFailed(f"The slides' example L(w) = w**2 + 3 at w = 2 has gradient 2w = 4; yours gives "
-                          f"{float(grad[0]):.6f}.", diagnose(part, (as_callable(spec), np.array([2.0])), grad))
+                          f"{float(grad[0]):.6f}.", diagnose(part, (spec, np.array([2.0])), grad))
 
 
 def _require_restored(part, x, result):
@@ -81,22 +81,23 @@ def sparse_errors(grading, part, spec, x, analytic, what, **kwargs):
 def test_relative_errors(grading, rng, part):
     """Tiny relative errors for the exact gradient, about 1/3 for twice the gradient."""
     spec, x = random_function(rng, (4, 5))
-    exact = elementwise_gradient(spec, x)
+    exact = Elementwise.from_spec(spec).gradient(x)
     errors, _ = sparse_errors(grading, part, spec, x, exact, f"{part} with the exact gradient", num_checks=7, seed=1)
     if np.max(errors) > 1e-7:
         raise CheckFailed(f"Given the exact gradient, {part} reported relative errors up to {np.max(errors):.2g} "
-                          "(expected < 1e-7).", diagnose(part, (as_callable(spec), x, exact, 7), errors))
+                          "(expected < 1e-7).", diagnose(part, (spec, x, exact, 7, 1e-5, 1), errors))
     errors, _ = sparse_errors(grading, part, spec, x, 2 * exact, f"{part} with a wrong gradient", num_checks=7, seed=1)
     if not np.allclose(errors, 1 / 3, atol=1e-4):
         raise CheckFailed(f"Given twice the exact gradient, each relative error |n - a| / (|n| + |a|) should be "
-                          f"1/3; {part} reported {np.round(errors, 4).tolist()}.")
+                          f"1/3; {part} reported {np.round(errors, 4).tolist()}.",
+                          diagnose(part, (spec, x, 2 * exact, 7, 1e-5, 1), errors))
 
 
 @pytest.mark.parametrize("part", ("grad_check_sparse",))
 def test_reproducible_with_seed(grading, rng, part):
     """The same seed checks the same entries; another seed checks others."""
     spec, x = random_function(rng, (10, 10))
-    noisy = elementwise_gradient(spec, x) * rng.uniform(0.5, 1.5, x.shape)  # a distinct error at every entry
+    noisy = Elementwise.from_spec(spec).gradient(x) * rng.uniform(0.5, 1.5, x.shape)  # a distinct error at every entry
     first, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
     again, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
     other, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=8", num_checks=5, seed=8)
@@ -115,7 +116,8 @@ def test_restores_x(grading, rng, part):
     if part == "eval_numerical_gradient":
         _, result = numerical_gradient(grading, part, spec, x, f"{part} on a 2x3 input")
     else:
-        _, result = sparse_errors(grading, part, spec, x, elementwise_gradient(spec, x), part, num_checks=4, seed=0)
+        exact = Elementwise.from_spec(spec).gradient(x)
+        _, result = sparse_errors(grading, part, spec, x, exact, part, num_checks=4, seed=0)
     _require_restored(part, x, result)
 
 

@@ -52,7 +52,7 @@ def test_edge_cases(grading, rng, part):
 
 @pytest.mark.parametrize("part", ("softmax_loss_vectorized",))
 def test_numerically_stable(grading, rng, part):
-    """Large scores (up to 1e4, rows 1e3 apart) give the finite, correct loss."""
+    """Large scores (about 1e4; rows 800 apart) give the finite, correct loss."""
     for case in stability_cases(rng):
         check_against_reference(grading, part, case)
 
@@ -112,17 +112,19 @@ def test_no_python_loops(grading, part):
 def test_faster_than_naive(grading, rng, part):
     """The vectorized version is clearly faster than the naive one (timed by the grader)."""
     minimum = grading.config.thresholds.get("vectorized_min_speedup", 2.0)
-    case = random_case(rng, "a timing input", N=400, D=65, C=10, reg=0.1)
+    # Many examples, few features: the loops' cost grows with N * C while the bytes sent to the
+    # student process (and their transfer time, which both timings include) grow with N * D.
+    case = random_case(rng, "a timing input", N=500, D=10, C=10, reg=0.1)
     fast = _best_time(grading, part, case)
     naive = NAIVE_OF[part]
     try:
-        slow = _best_time(grading, naive, case)
+        slow = _best_time(grading, naive, case, repeats=2)
         against = f"your {naive}"
     except CheckFailed:  # no working naive version: time the reference's loops instead
         slow = _reference_naive_time(part, case)
         against = "the reference's naive loops"
     if slow / fast < minimum:
-        raise CheckFailed(f"{part} took {fast * 1e3:.1f} ms on N=400, D=65, C=10; {against} took "
+        raise CheckFailed(f"{part} took {fast * 1e3:.1f} ms on N=500, D=10, C=10; {against} took "
                           f"{slow * 1e3:.1f} ms: only {slow / fast:.1f}x faster (at least {minimum:g}x expected).")
 
 
