@@ -265,17 +265,29 @@ SHOW_EXAMPLES = """
 def as_image(row):
     \"\"\"A preprocessed row back to a displayable image (bias dropped, mean added back, scaled to [0, 1]).\"\"\"
     img = row[:-1].reshape(data.image_shape) + data.mean_image
-    img = (img - img.min()) / max(img.max() - img.min(), 1e-12)
-    return img.squeeze()
+    return (img - img.min()) / max(img.max() - img.min(), 1e-12)
+
+
+def montage(images, cols, pad=1):
+    \"\"\"Images (same shape) tiled row by row into one picture, with white gaps.\"\"\"
+    h, w = images[0].shape[:2]
+    rows = -(-len(images) // cols)
+    canvas = np.ones((rows * (h + pad), cols * (w + pad)) + images[0].shape[2:])
+    for k, img in enumerate(images):
+        r, c = divmod(k, cols)
+        canvas[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
+    return canvas.squeeze()
+
 
 per_class = 4
-fig, axes = plt.subplots(per_class, num_classes, figsize=(0.9 * num_classes, 0.9 * per_class))
-for c in range(num_classes):
-    for r, i in enumerate(np.flatnonzero(y_train == c)[:per_class]):
-        axes[r, c].imshow(as_image(X_train[i]), cmap="gray")
-    axes[0, c].set_title(data.class_names[c], fontsize=8)
-for ax in axes.ravel():
-    ax.axis("off")
+picks = [np.flatnonzero(y_train == c)[:per_class] for c in range(num_classes)]
+tiles = [as_image(X_train[picks[c][r]]) for r in range(per_class) for c in range(num_classes)]
+plt.figure(figsize=(0.8 * num_classes, 0.8 * per_class + 0.4))
+plt.imshow(montage(tiles, num_classes), cmap="gray")
+step = data.image_shape[1] + 1
+plt.xticks(np.arange(num_classes) * step + step / 2 - 1, data.class_names, fontsize=8)
+plt.yticks([])
+plt.title(f"{per_class} training examples per class")
 plt.show()
 """
 
@@ -292,7 +304,7 @@ def _heatmap_code(results: str, title: str) -> str:
     ax.set(xlabel="regularization strength", ylabel="learning rate", title="{title}")
     for i in range(len(lrs)):
         for j in range(len(regs)):
-            ax.text(j, i, f"{{acc[i, j]:.2f}}", ha="center", va="center", color="w", fontsize=8)
+            ax.text(j, i, f"{{acc[i, j]:.3f}}", ha="center", va="center", color="w", fontsize=8)
     fig.colorbar(im, ax=ax)
     plt.show()
     """
@@ -301,11 +313,12 @@ def _heatmap_code(results: str, title: str) -> str:
 TEMPLATES = """
 from plots import weight_templates
 
-fig, axes = plt.subplots(1, num_classes, figsize=(1.1 * num_classes, 1.4))
-for ax, img, name in zip(axes, weight_templates({model}.W, data.image_shape), data.class_names):
-    ax.imshow(img.squeeze(), cmap="gray")
-    ax.set_title(name, fontsize=8)
-    ax.axis("off")
+step = data.image_shape[1] + 1
+plt.figure(figsize=(0.9 * num_classes, 1.6))
+plt.imshow(montage(list(weight_templates({model}.W, data.image_shape)), num_classes), cmap="gray")
+plt.xticks(np.arange(num_classes) * step + step / 2 - 1, data.class_names, fontsize=8)
+plt.yticks([])
+plt.title("learned weights as class templates")
 plt.show()
 """
 
