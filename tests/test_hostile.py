@@ -315,12 +315,13 @@ def check_report_dir(run: Run, student: str) -> list[str]:
 # --------------------------------------------------------------------------- the tests
 
 
-def _group(i: int) -> pytest.MarkDecorator:
-    return pytest.mark.xdist_group(f"hostile-{i % 2}")
+def _group(name: str) -> pytest.MarkDecorator:
+    """Cases on the reference in one xdist group, the others in another: each baseline is graded once."""
+    return pytest.mark.xdist_group("hostile-reference" if load_case(name).baseline == "reference" else "hostile-stubs")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_group(i)) for i, n in enumerate(CASES)])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_group(n)) for n in CASES])
 def test_hostile_submission_alone(name, tmp_path, tmp_path_factory, config):
     """One hostile submission, graded on its own."""
     case = load_case(name)
