@@ -40,6 +40,8 @@ import numpy as np
 try:  # inside the kit
     from . import slides
 except ImportError:  # a copy in the student release, next to slides.py
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
     import slides  # type: ignore[no-redef]
 
 #: nbgrader grade_id of the cell defining each part (the release's solution cells).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -101,3 +102,19 @@ def test_reference_filled_release_runs_top_to_bottom(release, tmp_path):
         nb = execute(filled / name)
         assert errors(nb) == [], name
         assert stderr(nb) == [], name
+
+
+def test_shipped_selfcheck_runs_standalone_in_the_release(release, tmp_path):
+    """`python selfcheck.py` as a student runs it: only the release's own files, no linclass."""
+    filled = fill_release(release, SOURCE, tmp_path / "filled")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}  # no PYTHONPATH: linclass is not importable
+    done = subprocess.run([sys.executable, "-I", "selfcheck.py"], cwd=filled, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Summary: 12 of 12 parts pass." in done.stdout
+    fresh = tmp_path / "fresh"
+    shutil.copytree(release, fresh)
+    done = subprocess.run([sys.executable, "-I", "selfcheck.py"], cwd=fresh, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "0 of 12 parts pass; not implemented yet:" in done.stdout
