@@ -234,11 +234,12 @@ def breakdown(tmp: Path) -> dict:
     checks = sum(per_file.values())
     print(f"  one submission in a warm grader process: {warm:.2f} s "
           f"(median of {len(walls) - 1}; first: {walls[0]:.2f} s)")
-    print(f"    fixtures/setup (child start, loading the submission, reference answers): {setup:.2f} s")
+    print(f"    fixture setup: {setup:.2f} s")
     for module, seconds in sorted(per_file.items(), key=lambda kv: -kv[1]):
         print(f"    {module:22s} {seconds:.2f} s")
     print(f"    of which the training checks (LinearClassifier.train): {training:.2f} s")
-    print(f"    pytest bookkeeping and report writing: {max(0.0, warm - setup - checks):.2f} s")
+    print(f"    outside the checks (pytest config + collection, the child's start and load, reports): "
+          f"{max(0.0, warm - setup - checks):.2f} s")
 
     from linclass.data import get_data
     from solutions.linear_classifier import LinearSVM
