@@ -374,3 +374,15 @@ def test_hostile_corpus_in_one_batch(tmp_path, config):
     grades = (run.out / "grades.csv").read_text() if (run.out / "grades.csv").exists() else ""
     problems += [f"{s}: missing from grades.csv" for s in students if f"\n{s}," not in grades]
     assert not problems, "batch:\n- " + "\n- ".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile-batch")
+def test_a_submission_named_like_a_class_report_does_not_break_the_batch(tmp_path, config):
+    """The student id comes from the file name: a folder named grades.csv must not stop the class reports."""
+    klass = tmp_path / "class"
+    for name in ("grades.csv", "summary.md"):
+        write_submission(klass / name, {})
+    run = grade(tmp_path, [klass], config, {"grades.csv", "summary.md"}, jobs=2, timeout=BATCH_SECONDS)
+    assert run.returncode == 0 and "Traceback" not in run.output, run.output[-1500:]
+    assert (run.out / "grades.csv").is_file(), "grades.csv is not the class report"
