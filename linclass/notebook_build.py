@@ -1011,7 +1011,7 @@ svm_loss_vectorized, LinearClassifier, LinearSVM, tune_hyperparameters = import_
     loss exactly 0, so adding it leaves the (summed) SVM loss unchanged; its softmax loss is
     always > 0 (p_y < 1), so the softmax loss changes. For [-2.85, 0.86, 0.28] with class 3
     correct, the SVM loss is 1.58 and the softmax loss 1.04 nats; raising the third score to
-    2.0 makes the SVM loss 0 while the softmax loss stays positive (0.27 nats).
+    2.0 makes the SVM loss 0 while the softmax loss stays positive (0.28 nats).
     """)
     return b.notebook()
 
