@@ -48,9 +48,13 @@ class Grading:
     @classmethod
     def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
         """Load (never execute) the submission at ``path``."""
-        from .submission import load_submission
+        from .submission import Submission, SubmissionError, guess_student_id, load_submission
 
-        return cls(load_submission(path, student_id=student_id), config)
+        try:
+            submission = load_submission(path, student_id=student_id)
+        except SubmissionError as exc:  # unreadable as a whole: graded as empty, with the reason
+            submission = Submission(student_id or guess_student_id(path), path, "empty", problems=[str(exc)])
+        return cls(submission, config)
 
     @property
     def student_id(self) -> str:

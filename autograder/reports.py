@@ -48,8 +48,7 @@ def test_output(outcome) -> str:
 def notes(grading) -> list[str]:
     """Submission-level notes: loading problems and tampering, in plain words."""
     submission = grading.submission
-    found = [str(p) for p in getattr(submission, "problems", []) or []]
-    found += [str(t) for t in getattr(submission, "tampered", []) or []]
+    found = [*map(str, submission.problems), *map(str, submission.tamper), *map(str, submission.notes)]
     if grading.internal_errors:
         found.append(f"{len(grading.internal_errors)} check(s) hit an internal grader error; they are marked failed.")
     return found
