@@ -28,6 +28,8 @@ contains) is documented in ``autograder/child.py``.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib.util
 import json
 import math
@@ -36,7 +38,6 @@ import secrets
 import select
 import shutil
 import signal
-import site
 import subprocess
 import sys
 import sysconfig
@@ -135,16 +136,40 @@ def _kit_dirs() -> list[str]:
     return dirs
 
 
+#: Third-party distributions the student process may import: numpy only.  Everything else in
+#: site-packages (cffi, for one, which reaches libc without an audit event) stays invisible.
+STUDENT_PACKAGES = ("numpy", "numpy.libs")
+
+
+@functools.lru_cache(maxsize=1)
+def _student_site() -> tuple[str, tuple[str, ...]]:
+    """A private site directory holding links to the allowed packages only.
+
+    Returns
+    -------
+    site : str
+        The directory to put on the child's ``sys.path``.
+    targets : tuple of str
+        The real package directories behind the links (readable by the child).
+    """
+    home = Path(np.__file__).resolve().parent.parent
+    site_dir = Path(tempfile.mkdtemp(prefix="linclass-site-"))
+    atexit.register(shutil.rmtree, site_dir, True)
+    targets = []
+    for name in STUDENT_PACKAGES:
+        if (home / name).exists():
+            (site_dir / name).symlink_to(home / name)
+            targets.append(str(home / name))
+    return str(site_dir), tuple(targets)
+
+
 def _python_dirs() -> tuple[list[str], list[str]]:
-    """(site-packages dirs for the child's sys.path, stdlib dirs)."""
-    numpy_home = str(Path(np.__file__).resolve().parent.parent)
-    sites = [numpy_home]
-    for p in site.getsitepackages():
-        if os.path.isdir(p) and p not in sites:
-            sites.append(p)
+    """(the child's site directories, the directories it may read: stdlib and allowed packages)."""
+    site_dir, targets = _student_site()
     paths = sysconfig.get_paths()
     stdlib = [paths["stdlib"], paths["platstdlib"], sys.base_prefix + "/lib"]
-    return sites, [p for p in dict.fromkeys(stdlib) if os.path.isdir(p)]
+    readable = [p for p in dict.fromkeys(stdlib) if os.path.isdir(p)]
+    return [site_dir], readable + [site_dir, *targets]
 
 
 def _identifier_path(rel: str) -> bool:
@@ -213,7 +238,7 @@ class StudentProcess:
         self._err = bytearray()
         self._dropped = [0, 0]
         self._plan, self._files, self._extra_paths = self._make_plan()
-        self._sites, self._stdlib = _python_dirs()
+        self._sites, self._readable = _python_dirs()
         self._deny = _kit_dirs()
 
     # ------------------------------------------------------------------ public API
@@ -423,7 +448,7 @@ class StudentProcess:
         parts = [{"name": p.name, "module": p.module, "cell": p.cell, "symbol": p.symbol} for p in PARTS]
         cfg = {
             "rlimits": rlimits, "req_fd": req_r, "rep_fd": rep_w, "sandbox": str(self.dir),
-            "site_packages": self._sites, "read_dirs": self._stdlib + self._sites, "deny_dirs": self._deny,
+            "site_packages": self._sites, "read_dirs": self._readable, "deny_dirs": self._deny,
             "exempt_files": list(HARNESS_FILES), "allow_processes": self.limits.processes > 0,
             "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
             "extra_paths": self._extra_paths, "parts": parts,
