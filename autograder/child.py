@@ -62,6 +62,7 @@ f(W) = the first return value of the student's ``name(W, X, y, r)``.
 import sys
 
 MAX_RECORDED = 2_000_000
+_SAFE = {}
 
 
 def _bootstrap():
@@ -103,6 +104,9 @@ def _bootstrap():
 def main():
     global np
     cfg, wire, policy, np = _bootstrap()
+    # Bound before any student code runs: the probes decide with these, not with whatever the
+    # student may later assign to numpy's attributes.
+    _SAFE.update(asarray=np.asarray, array_equal=np.array_equal)
     server = Server(cfg, wire, policy)
     server.serve()
 
@@ -569,7 +573,7 @@ class Server:
     def op_probe_tune(self, request):
         tune = self._require("tune_hyperparameters")
         spec = request["spec"]
-        model_cls, data = _probe_model_class(spec)
+        model_cls, data, trained, hyperparameters = _probe_model_class(spec)
         args = [model_cls, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
                 list(spec["learning_rates"]), list(spec["regularization_strengths"])]
         kwargs = dict(spec.get("kwargs", {}))
@@ -577,11 +581,10 @@ class Server:
         reply["inputs_after"] = None
         if reply["ok"]:
             returned = reply["value"]
-            value = {"best": None, "best_val": None, "results": None, "trained": model_cls.trained}
+            value = {"best": None, "best_val": None, "results": None, "trained": list(trained)}
             if type(returned) in (tuple, list) and len(returned) == 3:
                 best_model, value["best_val"], value["results"] = returned
-                if isinstance(best_model, model_cls) and best_model.hp is not None:
-                    value["best"] = best_model.hp
+                value["best"] = hyperparameters(best_model)
             else:
                 value["returned"] = returned
             reply["value"] = value
@@ -640,33 +643,37 @@ def _probe_model_class(spec):
     y_val = (np.arange(n) + 1) % classes
     acc_train, acc_val = dict(spec["acc_train"]), dict(spec["acc_val"])
 
-    class ProbeModel:
-        trained = []
-        _count = [0]
+    # The records live in this closure, keyed by id(model), not on the class or the instances:
+    # student code that is handed the class cannot append to them or rewrite a model's
+    # hyper-parameters by plain attribute access.
+    trained, hyper, serial = [], {}, [0]
+    asarray, array_equal = _SAFE["asarray"], _SAFE["array_equal"]
 
+    class ProbeModel:
         def __init__(self, *args, **kwargs):
             self.W = None
-            self.hp = None
-            self.instance = ProbeModel._count[0]
-            ProbeModel._count[0] += 1
+            hyper[id(self)] = (serial[0], None)
+            serial[0] += 1
 
         def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False,
                   seed=None, **kwargs):
             lr, rg = float(learning_rate), float(reg)
-            self.hp = (lr, rg)
-            ProbeModel.trained.append((self.instance, lr, rg, num_iters, batch_size))
+            instance = hyper.get(id(self), (-1, None))[0]
+            hyper[id(self)] = (instance, (lr, rg))
+            trained.append((instance, lr, rg, num_iters, batch_size))
             self.W = np.zeros((2, classes))
             return [1.0]
 
         def predict(self, X):
-            X = np.asarray(X)
-            if X.shape == X_val.shape and np.array_equal(X, X_val):
+            X = asarray(X)
+            if X.shape == X_val.shape and array_equal(X, X_val):
                 y, table = y_val, acc_val
-            elif X.shape == X_train.shape and np.array_equal(X, X_train):
+            elif X.shape == X_train.shape and array_equal(X, X_train):
                 y, table = y_train, acc_train
             else:
                 return np.zeros(len(X), dtype=np.int64)
-            acc = float(table.get(self.hp, 0.0)) if self.hp is not None else 0.0
+            hp = hyper.get(id(self), (-1, None))[1]
+            acc = float(table.get(hp, 0.0)) if hp is not None else 0.0
             labels = y.copy()
             wrong = n - int(round(acc * n))
             labels[:wrong] = (labels[:wrong] + 1) % classes
@@ -675,8 +682,12 @@ def _probe_model_class(spec):
         def loss(self, X_batch, y_batch, reg):
             return 0.0, np.zeros((2, classes))
 
+    def hyperparameters(model):
+        """(lr, reg) a probe model was last trained with, or None."""
+        return hyper.get(id(model), (-1, None))[1] if isinstance(model, ProbeModel) else None
+
     data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
-    return ProbeModel, data
+    return ProbeModel, data, trained, hyperparameters
 
 
 class _RidgeModel:
