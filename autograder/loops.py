@@ -2,8 +2,9 @@
 
 The function is found in the student's source by name.  Loops hidden in helper functions
 it calls (defined anywhere in the submission) count too, and so do the numpy calls that
-are loops in disguise (``np.vectorize``, ``np.apply_along_axis``, ``np.frompyfunc``) and
-the builtins ``map`` and ``filter``.  Nothing is executed: this only parses source.
+are loops in disguise (``np.vectorize``, ``np.apply_along_axis``, ``np.frompyfunc``), the
+builtins ``map`` and ``filter``, and dynamic lookups (``globals()``, ``getattr``, ``eval``)
+that would hide which code runs.  Nothing is executed: this only parses source.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ LOOP_NODES = {ast.For: "a for loop", ast.AsyncFor: "an async for loop", ast.Whil
               ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
               ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
 LOOP_CALLS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "map", "filter"}
+#: Calls that pick the code to run at run time, out of sight of a static check (e.g.
+#: ``globals()["svm_loss_" + "naive"](...)``): the function cannot be verified loop-free.
+DYNAMIC_CALLS = {"globals", "locals", "vars", "eval", "exec", "compile", "__import__", "getattr", "import_module"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ def find_loops(units: Iterable[tuple[str, str]], function: str) -> list[Loop] | 
                 called = _called_name(child)
                 if called in LOOP_CALLS:
                     loops.append(Loop(f"a call to {called}() (a loop in disguise)", child.lineno, name, unit))
+                elif called in DYNAMIC_CALLS:
+                    loops.append(Loop(f"a call to {called}() (code chosen at run time cannot be checked for loops)",
+                                      child.lineno, name, unit))
                 elif called in defs and called != name:
                     pending.append(called)
     return sorted(loops, key=lambda loop: (loop.unit, loop.line))

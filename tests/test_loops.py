@@ -65,3 +65,15 @@ def test_missing_definition_is_none_and_syntax_errors_are_skipped():
 def test_recursion_does_not_hang():
     src = "def f(x):\n    return f(x)\n"
     assert find_loops(units(src), "f") == []
+
+
+def test_dynamic_lookups_cannot_hide_a_loop():
+    src = """
+def svm_loss_naive(W, X, y, reg):
+    for i in range(3): pass
+
+def svm_loss_vectorized(W, X, y, reg):
+    return globals()["svm_loss_" + "naive"](W, X, y, reg)
+"""
+    loops = find_loops(units(src), "svm_loss_vectorized")
+    assert [loop.kind.split(" (")[0] for loop in loops] == ["a call to globals()"]
