@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +27,28 @@ class GradeResult:
     results: dict
 
 
+#: Files a batch writes next to the students' report folders: no student may be named like them.
+CLASS_FILES = frozenset({"grades.csv", "grades_nbgrader.csv", "not_graded.csv", "summary.md", "score_histogram.png"})
+
+
+def safe_student_id(raw: str) -> str:
+    """A student id that is a plain folder name inside the report root.
+
+    Characters outside letters, digits and ``._@+-`` become ``_``; a name that starts with a
+    dot (``..``, ``.hidden``), is empty, or is one of the batch's own files gets a ``student_``
+    prefix, so no report can land outside ``--out`` or over the class files.
+    """
+    sid = re.sub(r"[^\w.@+-]", "_", raw)
+    if not sid or sid.startswith(".") or sid in CLASS_FILES:
+        sid = "student_" + sid.lstrip(".")
+    return sid
+
+
 def student_id_for(path: Path) -> str:
     """The student id of a submission path (nbgrader's submitted/<student>/<assignment>/ aware)."""
     from .submission import guess_student_id
 
-    return guess_student_id(path)
+    return safe_student_id(guess_student_id(path))
 
 
 def grade_submission(path: str | Path, out_dir: str | Path, *, student_id: str | None = None,
@@ -59,7 +77,7 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, student_id: str |
     path = Path(path)
     if not path.exists():
         raise LinclassError(f"{path}: no such file or directory")
-    student_id = student_id or student_id_for(path)
+    student_id = safe_student_id(student_id) if student_id else student_id_for(path)
     report_dir = Path(out_dir) / student_id
     args = [str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"), "--rootdir", str(SUITE_DIR), "-q", "-rN",
             "--no-header", "-p", "no:cacheprovider", "--submission", str(path), "--student-id", student_id,
