@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .wire import Unsupported
+
 
 class CheckFailed(AssertionError):
     """A check failed; ``message`` is written for the student.
@@ -39,6 +41,8 @@ def describe_value(value: Any) -> str:
         return f"a list of {len(value)} items"
     if value is None:
         return "None"
+    if isinstance(value, Unsupported):  # e.g. an object array, a generator, a custom class
+        return f"an object of type {value.type_name}"
     if isinstance(value, (bool, int, float, complex, str)):
         text = repr(value)
         return f"{type(value).__name__} {text[:60]}"
