@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,10 +56,19 @@ def env() -> dict:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONWARNINGS": "ignore"}
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> float:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every waited-for descendant so far (workers and sandboxed children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path | None = None, cpu: list | None = None) -> float:
+    """Wall seconds of ``cmd``; its CPU seconds (whole process tree) are appended to ``cpu`` if given."""
+    start, cpu_start = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(children_cpu() - cpu_start)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return seconds
@@ -158,20 +168,28 @@ def class_scale(tmp: Path, size: int, jobs_list: Sequence[int]) -> dict:
     corpus = tmp / "class"
     kinds = make_class(corpus, size)
     print(f"  {', '.join(f'{v} {k}' for k, v in kinds.items())} (one-bug mutants cycle through the catalog)")
-    walls = {}
+    walls, cpus = {}, {}
     for jobs in jobs_list:
         out = tmp / f"class_out_j{jobs}"
-        walls[jobs] = timed([str(BIN / "linclass"), "grade", str(corpus), "--out", str(out), "--jobs", str(jobs)])
+        cpu: list[float] = []
+        walls[jobs] = timed([str(BIN / "linclass"), "grade", str(corpus), "--out", str(out), "--jobs", str(jobs)],
+                            cpu=cpu)
+        cpus[jobs] = cpu[0]
         rows = (out / "grades.csv").read_text().count("\n") - 1
         print(f"  --jobs {jobs}: {walls[jobs]:.1f} s for {rows} graded, {60 * size / walls[jobs]:.0f} submissions/min "
-              f"({walls[jobs] / size:.2f} s each) [{load()}]", flush=True)
-    result = {"size": size, "walls": walls}
+              f"({walls[jobs] / size:.2f} s each); CPU {cpus[jobs]:.0f} s ({cpus[jobs] / size:.2f} s each, "
+              f"{cpus[jobs] / walls[jobs]:.2f} cores busy on average) [{load()}]", flush=True)
+    result = {"size": size, "walls": walls, "cpu": cpus}
     if 1 in walls and 2 in walls:
         result["efficiency"] = walls[1] / (2 * walls[2])
         print(f"  scaling efficiency 1 -> 2 jobs: {result['efficiency']:.0%} (speed-up {walls[1] / walls[2]:.2f}x)")
     if 2 in walls:
         verdict = "meets" if walls[2] * 200 / size < 180 else "MISSES"
         print(f"  200 submissions on 2 cores: {walls[2] * 200 / size:.0f} s: {verdict} the target (< 180 s)")
+        idle = cpus[2] * 200 / size / 2
+        print(f"  CPU-bound bound on 2 idle cores (the batch's CPU time / 2): {idle:.0f} s for 200; when the wall "
+              "time is far above it, other processes held the cores (see the load average)")
+        result["idle_2_core_s"] = idle
     return result
 
 
