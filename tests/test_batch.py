@@ -1,7 +1,7 @@
 """Class-scale grading (autograder/batch.py, autograder/export.py).
 
 One batch of a correct, a buggy, a malformed and a hanging submission is graded once per
-module (``--jobs 2``, a config with a 1 s call limit so the hang costs seconds); the tests
+test session (``--jobs 2``, a config with a 1 s call limit so the hang costs seconds); the tests
 then read its grades.csv, grades_nbgrader.csv and summary.md.  Shards, resume/--force and
 nbgrader's submitted/ layout are graded on smaller corpora.
 """
@@ -11,18 +11,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
 import pytest
+from shared_build import once
 
 from autograder.batch import COLUMNS, expand_paths, grade_batch, in_shard, merge_outputs, parse_shard
 from autograder.config import DEFAULT_CONFIG
 from autograder.export import NBGRADER_COLUMNS, nbgrader_rows, submission_meta
 from autograder.mutants import write_mutant, write_reference
 from linclass.errors import LinclassError
-
-pytestmark = pytest.mark.xdist_group("batch")
 
 BUG = ("svm_reg_grad_missing_factor_2", "svm_loss_vectorized")
 #: Checks whose points depend on wall-clock timing (parent-measured; can flip on a loaded machine).
@@ -62,15 +62,20 @@ def make_class(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("batch")
+def _grade_class(tmp: Path) -> dict:
     corpus = make_class(tmp / "submissions")
     config = fast_config(tmp)
     out = tmp / "out"
     start = time.perf_counter()
     grade_batch([corpus], out, jobs=2, config_path=config, quiet=True)
-    return {"corpus": corpus, "out": out, "config": config, "seconds": time.perf_counter() - start}
+    return {"corpus": str(corpus), "out": str(out), "config": str(config), "seconds": time.perf_counter() - start}
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, worker_id):
+    """The graded class, built once per session even across xdist workers (read-only for the tests)."""
+    built = once(tmp_path_factory, worker_id, "batch-graded", _grade_class)
+    return {k: Path(v) if isinstance(v, str) else v for k, v in built.items()}
 
 
 def untimed_outcomes(report: Path) -> list[tuple[str, float, str]]:
@@ -154,8 +159,9 @@ def test_nbgrader_export_columns_and_summary(graded):
 
 
 @pytest.mark.slow
-def test_resume_skips_finished_students_and_force_regrades(graded, capsys):
-    out, corpus = graded["out"], graded["corpus"]
+def test_resume_skips_finished_students_and_force_regrades(graded, capsys, tmp_path):
+    out, corpus = tmp_path / "out", graded["corpus"]
+    shutil.copytree(graded["out"], out)  # the shared batch stays untouched
     before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
     grades_before = _read_csv(out / "grades.csv")
     # an interrupted batch: one student has no results yet
