@@ -44,6 +44,7 @@ class Grading:
         self.config = config
         self.internal_errors: list[str] = []
         self._student = None
+        self._exhausted: dict[str, str] = {}  # symbol -> why later calls are not attempted
 
     @classmethod
     def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
@@ -74,22 +75,41 @@ class Grading:
         return np.random.default_rng(student_seed(self.config.salt, self.student_id, f"{part}::{check}"))
 
     def require(self, part: str) -> None:
-        """Fail the current check if the part's symbol did not load."""
+        """Fail the current check if the part's symbol did not load, or already hung."""
         symbol = PARTS_BY_NAME[part].symbol
         status = self.student.load_report.get(symbol)
         if status != "ok":
             message = getattr(status, "message", None) or f"{symbol} is missing from your submission"
             raise CheckFailed(message)
+        if symbol in self._exhausted:
+            raise CheckFailed(f"Not run: {self._exhausted[symbol]}")
+
+    def _note_limits(self, symbol: str, results: list) -> None:
+        """After a time or memory limit, later checks of the same function fail at once.
+
+        A function that hangs would otherwise cost a full time limit in every check that
+        calls it; one limit per function bounds a broken submission's grading time.
+        """
+        for result in results:
+            error = getattr(result, "error", None)
+            if error is not None and error.kind in ("timeout", "memory"):
+                self._exhausted[symbol] = f"an earlier call hit a limit ({error.message})."
 
     def call(self, part: str, *args, **kwargs):
         """Call a student function (after checking it loaded); returns a CallResult."""
         self.require(part)
-        return self.student.call(PARTS_BY_NAME[part].symbol, *args, **kwargs)
+        symbol = PARTS_BY_NAME[part].symbol
+        result = self.student.call(symbol, *args, **kwargs)
+        self._note_limits(symbol, [result])
+        return result
 
     def call_many(self, part: str, arglists: list[tuple]) -> list:
         """Call a student function on several argument tuples in one round trip."""
         self.require(part)
-        return self.student.call_many(PARTS_BY_NAME[part].symbol, arglists)
+        symbol = PARTS_BY_NAME[part].symbol
+        results = self.student.call_many(symbol, arglists)
+        self._note_limits(symbol, results)
+        return results
 
     def sources(self) -> list[tuple[str, str]]:
         """The student's code units as (name, source) pairs, for static checks."""
