@@ -7,6 +7,7 @@ same student and salt always get the same inputs (so grading is reproducible).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -113,3 +114,11 @@ def kink_free_case(rng: np.random.Generator, reg: float, h: float = 1e-5, N: int
 DIGITS_TRAIN_KWARGS = {"learning_rate": 1e-3, "reg": 1e-3, "num_iters": 300, "batch_size": 200}
 #: The end-to-end tuning check: (learning rates, regularization strengths) with ridge models.
 DIGITS_TUNE_GRID = ((1e-3,), (1e-3, 1e-1, 10.0))
+
+
+@functools.cache
+def digits():
+    """The embedded digits, loaded once per grader process (every submission uses the same)."""
+    from linclass.data import get_data
+
+    return get_data("digits")

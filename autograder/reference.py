@@ -34,6 +34,11 @@ def diagnose(part: str, args: tuple, reply) -> list:
         return []
 
 
+def entries(*ids: str) -> list:
+    """The catalog entries with these ids (for checks that detect a bug by behaviour)."""
+    return [m for m in map(by_id, ids) if m is not None]
+
+
 def by_id(misconception_id: str):
     """A catalog entry by id, or None."""
     try:
@@ -44,4 +49,4 @@ def by_id(misconception_id: str):
         return None
 
 
-__all__ = ["LOSS_PARTS", "NAIVE_OF", "VECTORIZED_PARTS", "by_id", "diagnose", "reference_loss", "rel_error"]
+__all__ = ["LOSS_PARTS", "NAIVE_OF", "VECTORIZED_PARTS", "by_id", "diagnose", "entries", "reference_loss", "rel_error"]

@@ -78,6 +78,29 @@ SOLUTION_METHODS = {"LinearClassifier": ("train", "predict"), "LinearSVM": ("los
 
 
 # ----------------------------------------------------------------------------------- cells
+
+def timing_cell(prefix: str) -> str:
+    """The naive-against-vectorized timing cell of the ``{prefix}_loss_*`` pair (svm or softmax)."""
+    return TIMING_CELL.replace("{prefix}", prefix)
+
+
+TIMING_CELL = """
+    import time
+
+    W = 0.0001 * np.random.RandomState(2).randn(X_dev.shape[1], num_classes)
+    tic = time.perf_counter()
+    loss_naive, grad_naive = {prefix}_loss_naive(W, X_dev, y_dev, 5e-6)
+    t_naive = time.perf_counter() - tic
+    tic = time.perf_counter()
+    loss_vec, grad_vec = {prefix}_loss_vectorized(W, X_dev, y_dev, 5e-6)
+    t_vec = time.perf_counter() - tic
+    print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
+          f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
+    print(f"difference: loss {abs(loss_naive - loss_vec):.2e}, gradient (Frobenius) "
+          f"{np.linalg.norm(grad_naive - grad_vec):.2e}")
+    assert abs(loss_naive - loss_vec) < 1e-9 and np.linalg.norm(grad_naive - grad_vec) < 1e-9
+"""
+
 def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
               points: float | None = None) -> dict:
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
@@ -603,22 +626,7 @@ def build_svm() -> nbformat.NotebookNode:
         loss_expectations(ref_svm.svm_loss_vectorized, 202, 1, 4, 2, 0.3) + "\n" +
         loss_expectations(ref_svm.svm_loss_vectorized, 203, 40, 9, 10, 1e-3, scale=0.01))
     b.md("Naive against vectorized: the two must agree, and the vectorized one should be much faster.")
-    b.given("svm_timing", """
-    import time
-
-    W = 0.0001 * np.random.RandomState(2).randn(X_dev.shape[1], num_classes)
-    tic = time.perf_counter()
-    loss_naive, grad_naive = svm_loss_naive(W, X_dev, y_dev, 5e-6)
-    t_naive = time.perf_counter() - tic
-    tic = time.perf_counter()
-    loss_vec, grad_vec = svm_loss_vectorized(W, X_dev, y_dev, 5e-6)
-    t_vec = time.perf_counter() - tic
-    print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
-          f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
-    print(f"difference: loss {abs(loss_naive - loss_vec):.2e}, gradient (Frobenius) "
-          f"{np.linalg.norm(grad_naive - grad_vec):.2e}")
-    assert abs(loss_naive - loss_vec) < 1e-9 and np.linalg.norm(grad_naive - grad_vec) < 1e-9
-    """)
+    b.given("svm_timing", timing_cell("svm"))
     b.md("""
     ## Questions about the loss
 
@@ -950,22 +958,7 @@ svm_loss_vectorized, LinearClassifier, LinearSVM, tune_hyperparameters = import_
     """, loss_expectations(ref_softmax.softmax_loss_vectorized, 401, 15, 7, 5, 0.0) + "\n" +
         loss_expectations(ref_softmax.softmax_loss_vectorized, 402, 1, 4, 2, 0.3) + "\n" +
         STABILITY)
-    b.given("softmax_timing", """
-    import time
-
-    W = 0.0001 * np.random.RandomState(2).randn(X_dev.shape[1], num_classes)
-    tic = time.perf_counter()
-    loss_naive, grad_naive = softmax_loss_naive(W, X_dev, y_dev, 5e-6)
-    t_naive = time.perf_counter() - tic
-    tic = time.perf_counter()
-    loss_vec, grad_vec = softmax_loss_vectorized(W, X_dev, y_dev, 5e-6)
-    t_vec = time.perf_counter() - tic
-    print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
-          f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
-    print(f"difference: loss {abs(loss_naive - loss_vec):.2e}, gradient (Frobenius) "
-          f"{np.linalg.norm(grad_naive - grad_vec):.2e}")
-    assert abs(loss_naive - loss_vec) < 1e-9 and np.linalg.norm(grad_naive - grad_vec) < 1e-9
-    """)
+    b.given("softmax_timing", timing_cell("softmax"))
     b.md("## Training and tuning\n\n`Softmax` is a `LinearClassifier` whose loss is your `softmax_loss_vectorized`.")
     b.solution("Softmax")
     b.tests("Softmax", """

@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.inputs import DIGITS_TRAIN_KWARGS
-from autograder.reference import by_id, reference_loss
+from autograder.inputs import DIGITS_TRAIN_KWARGS, digits
+from autograder.reference import entries, reference_loss
 from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
-from linclass.data import get_data
 
 TRAIN = "LinearClassifier.train"
 
@@ -36,11 +35,6 @@ def probe(grading, rng, N: int = 30, **kwargs):
     return X, y, trace
 
 
-def misconception(id_: str) -> list:
-    found = by_id(id_)
-    return [found] if found else []
-
-
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_sgd_steps(grading, rng, part):
     """Every step is W <- W - learning_rate * dW, and the loss history is what loss() returned."""
@@ -55,7 +49,7 @@ def test_sgd_steps(grading, rng, part):
         after = as_array(after, "self.W after a step", before.shape)
         if np.allclose(after, before + lr * grad, rtol=1e-9, atol=1e-12):
             raise CheckFailed(f"Step {t + 1} moved W up the gradient (W + learning_rate * dW): that increases "
-                              "the loss.", misconception("sgd_ascent"))
+                              "the loss.", entries("sgd_ascent"))
         if not np.allclose(after, before - lr * grad, rtol=1e-9, atol=1e-12):
             if np.allclose(after, before):
                 raise CheckFailed(f"Step {t + 1} did not change W: update self.W with the gradient.")
@@ -74,7 +68,7 @@ def test_minibatch_sampling(grading, rng, part):
     X, _, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
     if all(np.array_equal(b, np.arange(10)) for b in trace["batches"]):
         raise CheckFailed(f"With N = {len(X)} and batch_size = 10, every minibatch was the first 10 rows of X: "
-                          "sample indices from all N examples.", misconception("sgd_first_rows_only"))
+                          "sample indices from all N examples.", entries("sgd_first_rows_only"))
     X, _, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50, seed=5)
     batches = trace["batches"]  # row indices of X used at each step (-1: not a row of X, or a wrong label)
     if any(len(b) != 50 for b in batches):
@@ -85,7 +79,7 @@ def test_minibatch_sampling(grading, rng, part):
                           "with the same indices.")
     if all(np.array_equal(batches[0], b) for b in batches[1:]):
         raise CheckFailed("Every step used the same minibatch: draw new indices at every iteration.",
-                          misconception("sgd_reused_minibatch"))
+                          entries("sgd_reused_minibatch"))
 
 
 @pytest.mark.parametrize("part", (TRAIN,))
@@ -101,13 +95,13 @@ def test_initialization(grading, rng, part):
     _, _, trace = probe(grading, rng, W0=W0, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
     if not trace["W_seen"] or not np.array_equal(trace["W_seen"][0], W0):
         raise CheckFailed("train replaced a W that was already set: initialize W only when self.W is None, so "
-                          "that calling train again continues training.", misconception("sgd_reinitializes_w"))
+                          "that calling train again continues training.", entries("sgd_reinitializes_w"))
 
 
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_learns_digits(grading, part):
     """SGD on the digits lowers the loss and reaches the validation-accuracy threshold."""
-    data = get_data("digits")
+    data = digits()
     required = grading.config.thresholds["train_val_accuracy"]
     grading.require(TRAIN)
     steps = DIGITS_TRAIN_KWARGS["num_iters"]
@@ -135,7 +129,7 @@ def test_argmax_labels(grading, rng, part):
     labels = as_array(value["result"] if isinstance(value, dict) else value, "predict's result")
     expected = np.argmax(X @ W, axis=1)
     if labels.shape != expected.shape:
-        extra = misconception("predict_wrong_axis") if labels.shape == (W.shape[1],) else []
+        extra = entries("predict_wrong_axis") if labels.shape == (W.shape[1],) else []
         raise CheckFailed(f"predict returned shape {labels.shape} for N = 25 examples; expected (25,): one label "
                           "per row of X (the argmax over classes, axis=1).", extra)
     wrong = int(np.sum(labels != expected))
@@ -152,7 +146,7 @@ def test_integer_labels(grading, rng, part):
     labels = value["result"] if isinstance(value, dict) else value
     if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu":
         raise CheckFailed(f"predict should return integer labels; it returned {describe_value(labels)}.",
-                          misconception("predict_float_labels"))
+                          entries("predict_float_labels"))
 
 
 @pytest.mark.parametrize("part", ("LinearSVM.loss", "Softmax.loss"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.functions import Elementwise
-from autograder.reference import by_id, diagnose, rel_error
+from autograder.reference import diagnose, entries, rel_error
 from autograder.verdicts import CheckFailed, as_array, as_scalar, require_ok
 
 
@@ -67,7 +67,7 @@ def _require_restored(part, x, result):
         changed = int(np.sum(after != x)) if isinstance(after, np.ndarray) and after.shape == x.shape else "some"
         raise CheckFailed(f"{part} left x changed ({changed} entries differ after the call). Perturb one entry, "
                           "evaluate, and put the original value back before moving on.",
-                          [by_id("numgrad_x_not_restored")] if part == "eval_numerical_gradient" else [])
+                          entries("numgrad_x_not_restored") if part == "eval_numerical_gradient" else [])
 
 
 def sparse_errors(grading, part, spec, x, analytic, what, **kwargs):
@@ -103,10 +103,10 @@ def test_reproducible_with_seed(grading, rng, part):
     other, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=8", num_checks=5, seed=8)
     if not np.array_equal(first, again):
         raise CheckFailed(f"Two calls of {part} with seed=7 checked different entries: draw the entries from a "
-                          "generator seeded with `seed`.", [by_id("gradcheck_ignores_seed")])
+                          "generator seeded with `seed`.", entries("gradcheck_ignores_seed"))
     if np.array_equal(first, other):
         raise CheckFailed(f"{part} checked the same entries with seed=7 and seed=8: the seed is not used.",
-                          [by_id("gradcheck_ignores_seed")])
+                          entries("gradcheck_ignores_seed"))
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient", "grad_check_sparse"))

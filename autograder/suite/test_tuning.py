@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.inputs import DIGITS_TUNE_GRID
-from autograder.reference import by_id
+from autograder.inputs import DIGITS_TUNE_GRID, digits
+from autograder.reference import entries
 from autograder.verdicts import CheckFailed, as_array, describe_value, require_ok
-from linclass.data import get_data
 
 PART = "tune_hyperparameters"
 
@@ -41,11 +40,6 @@ def run_probe(grading, rng):
     return spec, value
 
 
-def misconception(id_: str) -> list:
-    found = by_id(id_)
-    return [found] if found else []
-
-
 @pytest.mark.parametrize("part", (PART,))
 def test_selects_by_validation(grading, rng, part):
     """The returned model and accuracy are the best on the validation set."""
@@ -56,7 +50,7 @@ def test_selects_by_validation(grading, rng, part):
     if chosen == best_train_pair:
         raise CheckFailed("The returned model is the one with the best TRAINING accuracy. Choose by validation "
                           "accuracy: it estimates how the model does on data it has not seen.",
-                          misconception("tune_selects_by_train"))
+                          entries("tune_selects_by_train"))
     if chosen != best_val_pair:
         raise CheckFailed(f"The returned model was trained with (lr, reg) = {chosen}; the best validation accuracy "
                           f"belongs to {best_val_pair}.")
@@ -94,17 +88,17 @@ def test_fresh_model_per_pair(grading, rng, part):
     if len(instances) < len(spec["acc_val"]):
         raise CheckFailed(f"{len(spec['acc_val'])} pairs were tried with only {len(instances)} model object(s): "
                           "create a new model for each pair, or each result also carries the training of the "
-                          "pairs before it.", misconception("tune_reuses_model"))
+                          "pairs before it.", entries("tune_reuses_model"))
     passed = {(record[1], record[2]) for record in trained}
     if passed != set(spec["acc_val"]):
         raise CheckFailed("The models were not trained with the grid's (learning_rate, reg) pairs: pass each pair "
-                          "to train.", misconception("tune_ignores_hyperparameters"))
+                          "to train.", entries("tune_ignores_hyperparameters"))
 
 
 @pytest.mark.parametrize("part", (PART,))
 def test_reaches_threshold(grading, part):
     """A real search on the digits (closed-form ridge models) reaches the accuracy threshold."""
-    data = get_data("digits")
+    data = digits()
     required = grading.config.thresholds["tune_val_accuracy"]
     grading.require(PART)
     lrs, regs = DIGITS_TUNE_GRID
