@@ -12,6 +12,7 @@ import csv
 import gc
 import hashlib
 import json
+import multiprocessing
 import statistics
 import time
 from collections import Counter
@@ -130,7 +131,11 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     queue = list(pending)
     while queue:
         retry = []
-        with ProcessPoolExecutor(max_workers=min(jobs, len(queue))) as pool:
+        # Workers start from a clean fork server, never as forks of the caller: the caller may
+        # itself be a pytest session (or hold threads) whose state must not leak into the
+        # grading suite's own pytest runs.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context) as pool:
             futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
             for future in as_completed(futures):
                 p = futures[future]
