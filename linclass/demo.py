@@ -196,6 +196,10 @@ def grade_examples(out: Path, jobs: int = 2) -> Path:
 def main(args) -> int:
     """`linclass demo`: release, grade the example class, then the reference on the slides and the digits."""
     out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LinclassError(f"--out {out}: cannot create it ({exc.strerror})") from None
     start = time.perf_counter()
     print("1. Release: the student notebooks, built with nbgrader and checked for leaks")
     build_release_and_example()
