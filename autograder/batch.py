@@ -131,10 +131,11 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     queue = list(pending)
     while queue:
         retry = []
-        # Workers start from a clean fork server, never as forks of the caller: the caller may
-        # itself be a pytest session (or hold threads) whose state must not leak into the
-        # grading suite's own pytest runs.
-        context = multiprocessing.get_context("forkserver")
+        # Workers start as fresh interpreters ("spawn"), never as forks of the caller: the
+        # caller may itself be a pytest session (or hold threads) whose state must not leak into
+        # the grading suite's own pytest runs.  (A fork server would need a Unix socket under
+        # TMPDIR, whose path can be too long for AF_UNIX.)
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context) as pool:
             futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
             for future in as_completed(futures):
