@@ -93,7 +93,10 @@ class CallResult:
     """The outcome of one call into the student process.
 
     ``value`` is the decoded reply (plain types only, see :mod:`autograder.wire`).
-    ``seconds`` is measured by the parent around the round trip.  ``inputs_after`` holds the
+    ``seconds`` is measured by the parent around the round trip (wall clock), and
+    ``cpu_seconds`` is the student process's CPU time over the same span, as the kernel counts
+    it (all its threads): unlike the wall clock it does not grow when the machine is busy, and
+    the student cannot report it.  ``inputs_after`` holds the
     positional ndarray arguments as they were after the call (None for the others).
     ``calls`` has one record per callable argument (see ``child.py``); ``notes`` what the
     wire converted (an ndarray or float subclass made plain, ...); ``child_seconds`` the
@@ -110,6 +113,32 @@ class CallResult:
     calls: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     child_seconds: float | None = None
+    cpu_seconds: float | None = None
+
+
+def process_cpu_ns(pid: int) -> int | None:
+    """CPU time (ns) used so far by process ``pid`` and all its threads, read from the kernel.
+
+    The process-wide CPU clock of another process has the clock id
+    ``(~pid << 3) | CPUCLOCK_SCHED`` (``MAKE_PROCESS_CPUCLOCK`` in the kernel); where that
+    clock cannot be read, the per-thread ``/proc/<pid>/task/*/schedstat`` run times are summed.
+    """
+    try:
+        return time.clock_gettime_ns(((~pid) << 3) | 2)
+    except OSError:
+        pass
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as fh:
+                total += int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _cpu_delta(before: int | None, after: int | None) -> float | None:
+    return (after - before) / 1e9 if before is not None and after is not None else None
 
 
 class SandboxError(RuntimeError):
@@ -287,14 +316,14 @@ class StudentProcess:
                 self._ensure()
                 self._drain_idle()
                 request = {"op": "call_many", "target": target, "arglists": [list(a) for a in pending]}
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), self._cpu_ns()
                 self._send(wire.encode(request), start + self.limits.call_seconds, target)
                 for _ in range(len(pending)):
                     frame = self._receive(start + self.limits.call_seconds, target)
-                    now = time.perf_counter()
-                    results.append(self._result(frame, now - start, list(pending[0])))
+                    now, cpu_now = time.perf_counter(), self._cpu_ns()
+                    results.append(self._result(frame, now - start, list(pending[0]), _cpu_delta(cpu, cpu_now)))
                     pending.pop(0)
-                    start = now
+                    start, cpu = now, cpu_now
             except _Crash as exc:
                 results.append(self._failure(exc.error, time.perf_counter() - start))
                 pending.pop(0)
@@ -741,7 +770,11 @@ class StudentProcess:
         return CallResult(ok=False, value=None, error=error, seconds=seconds, stdout=out, inputs_after=None,
                           stderr=err)
 
-    def _result(self, decoded: wire.Decoded, seconds: float, args: list | None = None) -> CallResult:
+    def _cpu_ns(self) -> int | None:
+        return process_cpu_ns(self._pid) if self._pid is not None else None
+
+    def _result(self, decoded: wire.Decoded, seconds: float, args: list | None = None,
+                cpu_seconds: float | None = None) -> CallResult:
         reply = decoded.value
         out, err = self._take_output()
         inputs_after = reply.get("inputs_after")
@@ -755,7 +788,8 @@ class StudentProcess:
         common = dict(seconds=seconds, stdout=out, stderr=err,
                       inputs_after=inputs_after if type(inputs_after) is list else None,
                       calls=calls if type(calls) is list else [], notes=list(decoded.notes),
-                      child_seconds=child_seconds if type(child_seconds) is float else None)
+                      child_seconds=child_seconds if type(child_seconds) is float else None,
+                      cpu_seconds=cpu_seconds)
         if reply["ok"]:
             return CallResult(ok=True, value=reply.get("value"), error=None, **common)
         return CallResult(ok=False, value=None, error=self._error(reply.get("error")), **common)
@@ -768,11 +802,11 @@ class StudentProcess:
             self._ensure()
             self._drain_idle()
             data = wire.encode(request)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), self._cpu_ns()
             deadline = start + self.limits.call_seconds
             self._send(data, deadline, target)
             decoded = self._receive(deadline, target)
             return self._result(decoded, time.perf_counter() - start,
-                                args if args is not None else request.get("args"))
+                                args if args is not None else request.get("args"), _cpu_delta(cpu, self._cpu_ns()))
         except _Crash as exc:
             return self._failure(exc.error, time.perf_counter() - start)
