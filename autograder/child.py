@@ -98,29 +98,27 @@ def _bootstrap():
 
     wire = load("_linclass_wire", "wire.py")
     policy = load("_linclass_policy", "policy.py")
-    return cfg, wire, policy, numpy
+    runtime = load("_linclass_runtime", cfg["runtime_module"])
+    return cfg, wire, policy, runtime, numpy
 
 
 def main():
     global np
-    cfg, wire, policy, np = _bootstrap()
+    cfg, wire, policy, runtime, np = _bootstrap()
     # Bound before any student code runs: the probes decide with these, not with whatever the
     # student may later assign to numpy's attributes.
     _SAFE.update(asarray=np.asarray, array_equal=np.array_equal)
-    server = Server(cfg, wire, policy)
+    server = Server(cfg, wire, policy, runtime)
     server.serve()
 
 
 # --------------------------------------------------------------------------- the harness
 # Stdlib only at import time; numpy is bound by main() after _bootstrap().
 
-import importlib  # noqa: E402
-import inspect  # noqa: E402
 import linecache  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-import types  # noqa: E402
 import typing  # noqa: E402
 
 _TYPING_NAMES = ("Any", "Callable", "Dict", "Iterable", "List", "Optional", "Sequence", "Tuple", "Union")
@@ -171,7 +169,7 @@ class _Failure(Exception):
 class Server:
     """Serves the grader's requests in the student process."""
 
-    def __init__(self, cfg, wire, policy):
+    def __init__(self, cfg, wire, policy, runtime):
         self.cfg = cfg
         self.wire = wire
         self.policy = policy
@@ -195,8 +193,11 @@ class Server:
         self._ndarray = np.ndarray
         self._stdout = sys.stdout
         self._stderr = sys.stderr
-        sys.path[:0] = [self.sandbox] + [os.path.join(self.sandbox, d) for d in cfg["extra_paths"]]
         sys.path.append(os.path.join(self.sandbox, ".shims"))
+        table = cfg["imports"]
+        self.importer = runtime.SubmissionImporter(table["files"], table["packages"], table["unloadable"]).install()
+        self._stand_in = runtime.is_unavailable_stand_in
+        self._adapt_seed = runtime.adapt_seed
         os.chdir(self.sandbox)
         self.violations = policy.install(
             sandbox_dir=self.sandbox,
@@ -329,7 +330,8 @@ class Server:
             if step["kind"] == "cell":
                 self._guard(self._exec_cell, f"while running cell {step['name']}", step)
             else:
-                self.modules[step["module"]] = self._guard(self._import_module, f"while loading {step['file']}", step)
+                self.modules[step["module"]] = self._guard(self.importer.load, f"while loading {step['file']}",
+                                                           step["home"])
         except _Failure as exc:
             self.step_status[index] = exc.error
             raise
@@ -341,27 +343,6 @@ class Server:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, self.ns)  # noqa: S102 - student code, inside the sandbox
-
-    def _import_module(self, step):
-        dotted = step["dotted"]
-        try:
-            return importlib.import_module(dotted)
-        except BaseException:  # noqa: BLE001
-            if "." not in dotted:
-                raise
-            # A package __init__ may import things that are not there: retry with empty
-            # stand-in packages (the student's module itself still runs as written).
-            for name in list(sys.modules):
-                if name == dotted or dotted.startswith(name + "."):
-                    sys.modules.pop(name, None)
-            parts = dotted.split(".")
-            for i in range(1, len(parts)):
-                pkg = ".".join(parts[:i])
-                stub = types.ModuleType(pkg)
-                stub.__path__ = [os.path.join(self.sandbox, step.get("root", ""), *parts[:i])]
-                stub.__package__ = pkg
-                sys.modules[pkg] = stub
-            return importlib.import_module(dotted)
 
     def op_report(self, request):
         failed = request.get("failed", {})
@@ -412,7 +393,7 @@ class Server:
         for name in order:
             mod = self.modules.get(name)
             value = getattr(mod, symbol, None) if mod is not None else None
-            if callable(value):
+            if callable(value) and not self._stand_in(value):
                 return value
         return None
 
@@ -454,25 +435,10 @@ class Server:
             return student_loss
         raise _Failure(self._err("protocol", f"unknown callable spec {kind!r}"))
 
-    def _adapt_seed(self, fn, kwargs):
-        """Old CS231n code has no ``seed`` parameter: seed numpy's global generator instead."""
-        if "seed" not in kwargs:
-            return kwargs
-        try:
-            params = inspect.signature(fn).parameters
-        except (TypeError, ValueError):
-            return kwargs
-        if "seed" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-            return kwargs
-        kwargs = dict(kwargs)
-        seed = kwargs.pop("seed")
-        self._np_seed(None if seed is None else int(seed) % (2**32))
-        return kwargs
-
     def _invoke(self, fn, args, kwargs, what):
         """Call student code; the reply fields for the outcome."""
         args, kwargs, callables = self._build_args(args, kwargs)
-        kwargs = self._adapt_seed(fn, kwargs)
+        kwargs = self._adapt_seed(fn, kwargs, self._np_seed)
         ndarray = self._ndarray
         snapshots = [(a.shape, a.dtype.str, a.tobytes()) if type(a) is ndarray else None for a in args]
         start = self._perf()

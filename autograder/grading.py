@@ -49,10 +49,11 @@ class Grading:
     @classmethod
     def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
         """Load (never execute) the submission at ``path``."""
+        from .sandbox import importable_in_sandbox
         from .submission import Submission, SubmissionError, guess_student_id, load_submission
 
         try:
-            submission = load_submission(path, student_id=student_id)
+            submission = load_submission(path, student_id=student_id, available=importable_in_sandbox)
         except SubmissionError as exc:  # unreadable as a whole: graded as empty, with the reason
             submission = Submission(student_id or guess_student_id(path), path, "empty", problems=[str(exc)])
         return cls(submission, config)

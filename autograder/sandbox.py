@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.machinery
 import importlib.util
 import json
 import math
@@ -49,12 +50,15 @@ from typing import Any
 
 import numpy as np
 
-from linclass.assignment import MODULES, PARTS
+from linclass.assignment import ALIAS_PACKAGES, MODULES, PARTS
 
 from . import wire
 
 CHILD = Path(__file__).resolve().with_name("child.py")
-HARNESS_FILES = tuple(str(Path(__file__).resolve().with_name(n)) for n in ("child.py", "wire.py", "policy.py"))
+#: The submission importer, shared with the public self-check (standard library only).
+RUNTIME_MODULE = Path(__file__).resolve().parent.parent / "linclass" / "student" / "runtime.py"
+HARNESS_FILES = (*(str(Path(__file__).resolve().with_name(n)) for n in ("child.py", "wire.py", "policy.py")),
+                 str(RUNTIME_MODULE))
 MARKER = "LINCLASS_SANDBOX"
 PACKAGE = "submission"  # the sandbox sub-directory holding a module submission's files
 KIT_PACKAGES = ("solutions", "autograder", "linclass")
@@ -192,6 +196,43 @@ def _student_site() -> tuple[str, tuple[str, ...]]:
     return str(site_dir), tuple(targets)
 
 
+#: Modules the grader provides to old code in the sandbox (see ``_SHIM_PAST``).
+SHIM_MODULES = frozenset({"past", "past.builtins"})
+
+
+@functools.lru_cache(maxsize=1)
+def _student_search_path() -> tuple[str, ...]:
+    """The directories the student process imports from: its interpreter's own (``-I -S``:
+    the standard library only, asked of the interpreter once) and the private site dir."""
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; print('\\n'.join(sys.path))"],
+                         capture_output=True, text=True, check=True, env={}).stdout
+    found = [p for p in out.splitlines() if p] + [_student_site()[0]]
+    return tuple(p for p in dict.fromkeys(found) if os.path.exists(p))
+
+
+@functools.lru_cache(maxsize=4096)
+def importable_in_sandbox(name: str) -> bool:
+    """Can the student process import the module ``name`` (its own files aside)?
+
+    Answered from the same search path and the same finders the student process uses,
+    without importing anything: the standard library, the allowed third-party packages
+    (numpy) and the grader's shims.  A module the policy refuses (``ctypes``) is
+    importable here: refusing it is the policy's job, with its own message.
+    """
+    if name in SHIM_MODULES:
+        return True
+    parts = name.split(".")
+    if parts[0] in sys.builtin_module_names:
+        return len(parts) == 1
+    spec = importlib.machinery.PathFinder.find_spec(parts[0], list(_student_search_path()))
+    for i in range(1, len(parts)):
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: i + 1]),
+                                                         list(spec.submodule_search_locations))
+    return spec is not None
+
+
 def _python_dirs() -> tuple[list[str], list[str]]:
     """(the child's site directories, the directories it may read: stdlib and allowed packages)."""
     site_dir, targets = _student_site()
@@ -199,11 +240,6 @@ def _python_dirs() -> tuple[list[str], list[str]]:
     stdlib = [paths["stdlib"], paths["platstdlib"], sys.base_prefix + "/lib"]
     readable = [p for p in dict.fromkeys(stdlib) if os.path.isdir(p)]
     return [site_dir], readable + [site_dir, *targets]
-
-
-def _identifier_path(rel: str) -> bool:
-    parts = rel[:-3].split("/") if rel.endswith(".py") else [""]
-    return all(p.isidentifier() for p in parts)
 
 
 def running_with_marker(nonce: str | None = None) -> list[int]:
@@ -266,7 +302,7 @@ class StudentProcess:
         self._out = bytearray()
         self._err = bytearray()
         self._dropped = [0, 0]
-        self._plan, self._files, self._extra_paths = self._make_plan()
+        self._plan, self._files, self._imports = self._make_plan()
         self._sites, self._readable = _python_dirs()
         self._deny = _kit_dirs()
 
@@ -398,39 +434,40 @@ class StudentProcess:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # ------------------------------------------------------------------ plan
-    def _make_plan(self) -> tuple[list[dict], dict[str, str], list[str]]:
+    def _make_plan(self) -> tuple[list[dict], dict[str, str], dict]:
+        """The load steps, the files to write into the sandbox, and the import table.
+
+        A module submission's files go under ``submission/`` as they were handed in; the
+        child's :class:`~linclass.student.imports.SubmissionImporter` then resolves every way
+        real code imports them (``cs231n.classifiers.X``, ``classifiers.X``, ``.X``, ``X``).
+        """
         sub = self.submission
         plan: list[dict] = []
         files: dict[str, str] = {}
-        extra: list[str] = []
+        imports: dict = {"files": {}, "packages": list(ALIAS_PACKAGES), "unloadable": {}}
         if getattr(sub, "kind", "") == "notebook":
             for unit in sub.units:
                 if unit.kind == "cell":
                     plan.append({"kind": "cell", "name": unit.name, "source": unit.source})
-            return plan, files, extra
-        # Every file goes under a package directory of its own, "submission/", which is also on
-        # sys.path: top-level modules can then use relative imports (``from .linear_svm import
-        # *``) as well as absolute ones, and nested CS231n packages import as usual.
+            return plan, files, imports
+        homes = dict(getattr(sub, "homes", {}) or {})
+        unloadable = dict(getattr(sub, "unloadable", {}) or {})
         for unit in getattr(sub, "units", []):
             if unit.kind == "module":
                 files[f"{PACKAGE}/{unit.name}"] = unit.source
-        extra.append(PACKAGE)
+                home = homes.get(unit.name)
+                if home is None:
+                    continue
+                if unit.name in unloadable:
+                    imports["unloadable"][home] = unloadable[unit.name]
+                else:
+                    imports["files"][home] = str(self.dir / PACKAGE / unit.name)
         modules = dict(getattr(sub, "modules", {}) or {})
         for module in MODULES:
             rel = modules.get(module)
-            if rel is None:
-                continue
-            folder = os.path.dirname(rel)
-            if folder and f"{PACKAGE}/{folder}" not in extra:
-                extra.append(f"{PACKAGE}/{folder}")
-            if not _identifier_path(rel):
-                dotted, root = Path(rel).stem, f"{PACKAGE}/{folder}"
-            elif folder:
-                dotted, root = rel[:-3].replace("/", "."), PACKAGE
-            else:
-                dotted, root = f"{PACKAGE}.{rel[:-3]}", ""
-            plan.append({"kind": "module", "module": module, "dotted": dotted, "file": rel, "root": root})
-        return plan, files, extra
+            if rel is not None and homes.get(rel) in imports["files"]:
+                plan.append({"kind": "module", "module": module, "home": homes[rel], "file": rel})
+        return plan, files, imports
 
     def _prepare_dir(self) -> None:
         for entry in os.listdir(self.dir):
@@ -480,7 +517,7 @@ class StudentProcess:
             "site_packages": self._sites, "read_dirs": self._readable, "deny_dirs": self._deny,
             "exempt_files": list(HARNESS_FILES), "allow_processes": self.limits.processes > 0,
             "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
-            "extra_paths": self._extra_paths, "parts": parts,
+            "imports": self._imports, "runtime_module": str(RUNTIME_MODULE), "parts": parts,
         }
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(self.dir), "TMPDIR": str(self.dir), "LC_ALL": "C.UTF-8",

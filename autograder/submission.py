@@ -22,9 +22,17 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from linclass.assignment import DEFAULT_ASSIGNMENT, MODULES, PARTS
+from linclass.assignment import ALIAS_PACKAGES, DEFAULT_ASSIGNMENT, MODULE_HOMES, MODULES, PARTS
 from linclass.notebooks import Cell, NotebookError, compute_checksum, list_cells, parse_notebook
+from linclass.student.sources import (
+    decode_module,
+    find_modules,
+    module_homes,
+    python2_problem,
+    skip_unavailable_imports,
+)
 
 #: Caps on what is read from a submission (a zip is refused when it exceeds them).
 MAX_FILES = 2000
@@ -62,6 +70,12 @@ class Submission:
     problems: list[str] = field(default_factory=list)
     tamper: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    homes: dict[str, str] = field(default_factory=dict)  # module unit -> the dotted name it is loaded as
+    unloadable: dict[str, str] = field(default_factory=dict)  # module unit -> why it cannot run (Python 2)
+
+
+#: ``available(dotted_name)``: can that module be imported where the student's code runs?
+Availability = Callable[[str], bool]
 
 
 class SubmissionError(ValueError):
@@ -78,10 +92,17 @@ def default_source_dir(assignment: str = DEFAULT_ASSIGNMENT) -> Path | None:
 
 
 def load_submission(path: str | Path, student_id: str | None = None, source_dir: str | Path | None = None,
-                    assignment: str = DEFAULT_ASSIGNMENT) -> Submission:
+                    assignment: str = DEFAULT_ASSIGNMENT, available: Availability | None = None) -> Submission:
     """Load ``path`` (notebook, directory, module or zip) into a :class:`Submission`.
 
     Never raises for a bad submission: problems are reported in ``Submission.problems``.
+
+    Parameters
+    ----------
+    available : callable, optional
+        ``available("package.module")`` says whether a module can be imported where the code
+        will run; import statements of unavailable modules are then skipped, with a note.
+        None keeps every import as it is.
     """
     path = Path(path)
     sub = Submission(student_id or guess_student_id(path, assignment), path, "empty")
@@ -94,14 +115,14 @@ def load_submission(path: str | Path, student_id: str | None = None, source_dir:
     trusted = _read_trusted(source) if source else {}
     notebooks = {rel: data for rel, data in files.items() if rel.endswith(".ipynb")}
     pys = {rel: data for rel, data in files.items() if rel.endswith(".py")}
-    nb_sub = _load_notebooks(sub, notebooks, trusted) if notebooks else None
-    modules = _find_modules(pys)
+    nb_sub = _load_notebooks(sub, notebooks, trusted, available) if notebooks else None
+    modules = find_modules(pys, MODULES)
     if nb_sub is not None and nb_sub["by_metadata"]:
         if modules:
             sub.notes.append("both notebooks and .py modules were found; the notebooks were graded")
         _adopt_notebook(sub, nb_sub)
     elif modules:
-        _load_modules(sub, pys, modules)
+        _load_modules(sub, pys, modules, available)
         if nb_sub is not None and nb_sub["units"]:
             sub.notes.append("both notebooks and .py modules were found; the modules were graded")
     elif nb_sub is not None and nb_sub["units"]:
@@ -295,7 +316,8 @@ def _setup_only(source: str) -> bool:
     return bool(tree.body)
 
 
-def _load_notebooks(sub: Submission, notebooks: dict[str, bytes], trusted: dict[str, Cell]) -> dict:
+def _load_notebooks(sub: Submission, notebooks: dict[str, bytes], trusted: dict[str, Cell],
+                    available: Availability | None = None) -> dict:
     """Units, problems and tamper findings of a set of notebooks (not yet adopted)."""
     problems: list[str] = []
     tamper: list[str] = []
@@ -338,14 +360,14 @@ def _load_notebooks(sub: Submission, notebooks: dict[str, bytes], trusted: dict[
                 if ref is not None and ref.locked and ref.cell_type == "code":
                     units.append(CodeUnit(gid, ref.source, "cell", origin="source", notebook=rel))
                 else:
-                    units.append(_cell_unit(gid, cell.source, rel, notes))
+                    units.append(_cell_unit(gid, cell.source, rel, notes, available))
                 found_cells[gid] = found_cells.get(gid, 0) + 1
                 by_metadata = True
             elif gid in PART_CELLS and ref is not None and ref.locked and ref.cell_type == "code":
                 units.append(CodeUnit(gid, ref.source, "cell", origin="source", notebook=rel))
                 found_cells[gid] = found_cells.get(gid, 0) + 1
             elif cell.solution and cell.cell_type == "code" and gid:
-                units.append(_cell_unit(gid, cell.source, rel, notes))  # a helper solution cell
+                units.append(_cell_unit(gid, cell.source, rel, notes, available))  # a helper solution cell
     for gid, count in found_cells.items():
         if count > 1:
             problems.append(f"grade_id {gid} appears in {count} cells; they were run in order (the last definition "
@@ -357,7 +379,7 @@ def _load_notebooks(sub: Submission, notebooks: dict[str, bytes], trusted: dict[
         for rel, cells in parsed:
             match = next((c for c in reversed(cells) if c.cell_type == "code" and gid in _defines(c.source)), None)
             if match is not None:
-                units.append(_cell_unit(gid, match.source, rel, notes))
+                units.append(_cell_unit(gid, match.source, rel, notes, available))
                 found_cells[gid] = 1
                 label = f"cell {match.grade_id}" if match.grade_id else f"cell {match.index + 1}"
                 if parsed and any(c.nbgrader for c in cells):
@@ -388,10 +410,13 @@ def _edited(cell: Cell, ref: Cell | None) -> bool:
     return cell.locked and cell.checksum is not None and compute_checksum(cell) != cell.checksum
 
 
-def _cell_unit(gid: str, source: str, notebook: str, notes: list[str]) -> CodeUnit:
+def _cell_unit(gid: str, source: str, notebook: str, notes: list[str], available: Availability | None) -> CodeUnit:
     cleaned, removed = strip_magics(source)
     for line in removed:
         notes.append(f"cell {gid}: the IPython line {line[:60]!r} was skipped (not Python)")
+    if available is not None:
+        cleaned, skipped = skip_unavailable_imports(cleaned, available)
+        notes.extend(s.note(f"cell {gid}") for s in skipped)
     return CodeUnit(gid, cleaned, "cell", notebook=notebook)
 
 
@@ -419,17 +444,6 @@ def _adopt_notebook(sub: Submission, nb: dict) -> None:
 # --------------------------------------------------------------------------- modules
 
 
-def _find_modules(pys: dict[str, bytes]) -> dict[str, str]:
-    """CS231n module name -> the path of the file chosen for it (the shallowest)."""
-    chosen: dict[str, str] = {}
-    for module in MODULES:
-        candidates = sorted((rel for rel in pys if rel.rsplit("/", 1)[-1] == module + ".py"),
-                            key=lambda r: (r.count("/"), r))
-        if candidates:
-            chosen[module] = candidates[0]
-    return chosen
-
-
 def _root_of(rel: str) -> str:
     parts = rel.split("/")[:-1]
     if "cs231n" in parts:
@@ -437,7 +451,8 @@ def _root_of(rel: str) -> str:
     return "/".join(parts)
 
 
-def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str]) -> None:
+def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str],
+                  available: Availability | None = None) -> None:
     sub.kind = "modules"
     roots = [_root_of(rel) for rel in chosen.values()]
     common = os.path.commonpath(roots) if all(roots) else ""
@@ -447,21 +462,43 @@ def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str]
         copies = [r for r in pys if r.rsplit("/", 1)[-1] == module + ".py"]
         if len(copies) > 1:
             sub.problems.append(f"found {len(copies)} files named {module}.py; graded {rel}")
-    size = 0
+    texts: dict[str, str] = {}
     for rel, data in sorted(pys.items()):
         if not rel.startswith(prefix):
             continue
         if len(data) > MAX_PY_BYTES:
             sub.problems.append(f"{rel} is larger than {MAX_PY_BYTES >> 20} MB and was ignored")
             continue
-        size += len(data)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", errors="replace")
+        text, clean = decode_module(data)
+        if not clean:
             sub.problems.append(f"{rel} is not valid UTF-8 text")
-        sub.units.append(CodeUnit(rel[len(prefix):], text, "module"))
+        texts[rel[len(prefix):]] = text
     sub.modules = {m: rel[len(prefix):] for m, rel in chosen.items()}
+    sub.homes = module_homes(list(texts), sub.modules, MODULE_HOMES, ALIAS_PACKAGES[0])
+    graded = set(sub.modules.values())
+    for rel, text in texts.items():
+        problem = python2_problem(rel.rsplit("/", 1)[-1], text)
+        if problem is not None and rel in sub.homes:
+            sub.unloadable[rel] = problem
+            if rel in graded:
+                sub.problems.append(problem)
+        elif available is not None and rel in sub.homes:
+            text, skipped = skip_unavailable_imports(text, _with_submission(available, sub.homes.values()))
+            sub.notes.extend(s.note(rel) for s in skipped)
+        sub.units.append(CodeUnit(rel, text, "module"))
     missing = [m + ".py" for m in MODULES if m not in chosen]
     if missing:
         sub.notes.append(f"not in the submission: {', '.join(missing)}")
+
+
+def _with_submission(available: Availability, homes) -> Availability:
+    """``available`` plus the submission's own modules under every name they resolve by."""
+    leaves = {home.rpartition(".")[2] for home in homes}
+
+    def check(name: str) -> bool:
+        prefix, _, leaf = name.rpartition(".")
+        if name in ALIAS_PACKAGES or (leaf in leaves and (not prefix or prefix in ALIAS_PACKAGES)):
+            return True
+        return available(name)
+
+    return check

@@ -45,6 +45,19 @@ PARTS_BY_NAME = {p.name: p for p in PARTS}
 #: The CS231n module files, in dependency order.
 MODULES: tuple[str, ...] = ("gradient_check", "linear_svm", "softmax", "linear_classifier", "tuning")
 
+#: The dotted name each CS231n module is loaded as (its place in the course's ``cs231n`` tree),
+#: whatever folder it was handed in from; every other spelling real code uses is an alias.
+MODULE_HOMES: dict[str, str] = {
+    "gradient_check": "cs231n.gradient_check",
+    "linear_svm": "cs231n.classifiers.linear_svm",
+    "softmax": "cs231n.classifiers.softmax",
+    "linear_classifier": "cs231n.classifiers.linear_classifier",
+    "tuning": "cs231n.classifiers.tuning",
+}
+#: Packages a module can be imported from (``from cs231n.classifiers.softmax import *``,
+#: ``from classifiers.softmax import ...``); stand-ins, a student ``__init__.py`` never runs.
+ALIAS_PACKAGES: tuple[str, ...] = ("cs231n", "cs231n.classifiers", "classifiers")
+
 #: Every symbol a complete submission defines, per module.
 SYMBOLS_BY_MODULE: dict[str, tuple[str, ...]] = {
     m: tuple(dict.fromkeys(p.symbol for p in PARTS if p.module == m)) for m in MODULES

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import inspect
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -45,8 +46,16 @@ from .assignment import DEFAULT_ASSIGNMENT
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = ROOT / "assignments" / "source" / DEFAULT_ASSIGNMENT
 
-#: Files of ``linclass/`` that the source directory links to and every release copies.
-SUPPORT_FILES = ("data.py", "slides.py", "plots.py", "selfcheck.py")
+#: Files of ``linclass/`` that the source directory links to and every release copies: the
+#: notebooks' helpers at the top, and under ``linclass/`` the student-side part of the kit that
+#: the self-check uses (the assignment's table and the shared student runtime).
+SUPPORT_FILES = ("data.py", "slides.py", "plots.py", "selfcheck.py",
+                 "linclass/__init__.py", "linclass/assignment.py", "linclass/student")
+
+
+def kit_path(name: str) -> Path:
+    """The kit file or folder that the support entry ``name`` links to."""
+    return ROOT / "linclass" / name.removeprefix("linclass/")
 
 BEGIN, END = "### BEGIN " + "SOLUTION", "### END " + "SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN " + "HIDDEN TESTS", "### END " + "HIDDEN TESTS"
@@ -1038,7 +1047,8 @@ def ensure_links(out_dir: Path = SOURCE_DIR) -> list[str]:
     made = []
     for name in SUPPORT_FILES:
         link = out_dir / name
-        target = Path("..", "..", "..", "linclass", name)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        target = Path(os.path.relpath(kit_path(name), link.parent))
         if link.is_symlink() and link.readlink() == target:
             continue
         if link.exists() or link.is_symlink():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -39,10 +40,20 @@ import numpy as np
 
 try:  # inside the kit
     from . import slides
-except ImportError:  # a copy in the student release, next to slides.py
+except ImportError:  # a copy in the student release, next to slides.py and linclass/
     if str(Path(__file__).resolve().parent) not in sys.path:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
     import slides  # type: ignore[no-redef]
+
+from linclass.assignment import ALIAS_PACKAGES, MODULE_HOMES  # noqa: E402 - after the path set-up above
+from linclass.student.runtime import SubmissionImporter, adapt_seed, is_unavailable_stand_in  # noqa: E402
+from linclass.student.sources import (  # noqa: E402
+    decode_module,
+    find_modules,
+    module_homes,
+    python2_problem,
+    skip_unavailable_imports,
+)
 
 #: nbgrader grade_id of the cell defining each part (the release's solution cells).
 PART_CELLS = {
@@ -147,7 +158,15 @@ class StudentCode:
     sources: dict[str, str] = field(default_factory=dict)  # symbol -> source text (for the loop check)
     labels: set[str] = field(default_factory=set)  # code labels, to find the student's frames in tracebacks
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures (a skipped stray import)
     parts: tuple[str, ...] = tuple(PART_CELLS)  # the parts to check
+    importer: SubmissionImporter | None = None  # installed while the checks run (module submissions)
+
+    def close(self) -> None:
+        """Forget the student's modules (they are re-read on the next check)."""
+        if self.importer is not None:
+            self.importer.uninstall()
+            self.importer = None
 
 
 def _load_notebooks(paths: list[Path], only: Path | None, code: StudentCode) -> None:
@@ -176,42 +195,67 @@ def _load_notebooks(paths: list[Path], only: Path | None, code: StudentCode) -> 
         code.parts = tuple(p for p, cell in PART_CELLS.items() if found.get(cell) == only.name)
 
 
-_DROP_IMPORT_PREFIXES = ("cs231n", "past", "builtins", "__future__", "future")
-
-
-def _strip_package_imports(source: str) -> str:
-    """Drop the relative / cs231n imports of a CS231n module (its siblings share one namespace here)."""
-    tree = ast.parse(source)
-    drop = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").split(".")[0]
-                                                 in _DROP_IMPORT_PREFIXES):
-            drop.update(range(node.lineno, node.end_lineno + 1))
-    return "\n".join(line if i + 1 not in drop else "" for i, line in enumerate(source.split("\n")))
+def importable(name: str) -> bool:
+    """Can ``name`` be imported in this Python (without importing it, where possible)?"""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
 
 
 def _load_modules(root: Path, code: StudentCode) -> None:
+    """Import your modules the way the grader does: any folder layout, any import style."""
+    files = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.py"))
+             if not {".ipynb_checkpoints", "__pycache__", "__MACOSX"} & set(p.relative_to(root).parts)}
+    chosen = find_modules(files, MODULE_ORDER)
+    texts = {rel: decode_module(path.read_bytes())[0] for rel, path in files.items()}
+    homes = module_homes(texts, chosen, MODULE_HOMES, ALIAS_PACKAGES[0])
+    leaves = {home.rpartition(".")[2] for home in homes.values()}
+
+    def available(name: str) -> bool:
+        prefix, _, leaf = name.rpartition(".")
+        return name in ALIAS_PACKAGES or (leaf in leaves and (not prefix or prefix in ALIAS_PACKAGES)) \
+            or (name.split(".")[0] not in ALIAS_PACKAGES and importable(name))
+
+    runnable, unloadable, sources = {}, {}, {}
+    for rel, home in homes.items():
+        problem = python2_problem(rel.rsplit("/", 1)[-1], texts[rel])
+        if problem:
+            unloadable[home] = problem
+            if rel in chosen.values():
+                code.problems.append(problem)
+            continue
+        sources[home], skipped = skip_unavailable_imports(texts[rel], available)
+        code.notes.extend(s.note(rel) for s in skipped)
+        runnable[home] = str(files[rel])
+    code.importer = SubmissionImporter(runnable, ALIAS_PACKAGES, unloadable, sources).install()
     for module in MODULE_ORDER:
-        hits = sorted(p for p in root.rglob(f"{module}.py") if ".ipynb_checkpoints" not in p.parts)
-        if not hits:
+        rel = chosen.get(module)
+        if rel is None:
             code.problems.append(f"{module}.py not found")
             continue
-        path = hits[0]
-        label = f"<{module}.py>"
+        if homes[rel] in unloadable:
+            continue
+        label = str(files[rel])
         code.labels.add(label)
         try:
-            src = path.read_text(encoding="utf-8")
-            _exec(_strip_package_imports(src), label, code.namespace)
+            loaded = code.importer.load(homes[rel])
         except SyntaxError as exc:
             code.problems.append(f"{module}.py: syntax error on line {exc.lineno}: {exc.msg}")
             continue
         except Exception as exc:  # noqa: BLE001
             code.problems.append(f"{module}.py does not import ({_describe(exc, code)})")
             continue
-        tree = ast.parse(src)
+        for name, value in vars(loaded).items():
+            if not name.startswith("_") and not is_unavailable_stand_in(value):
+                code.namespace.setdefault(name, value)
+        try:
+            tree = ast.parse(sources[homes[rel]])
+        except SyntaxError:
+            continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                code.sources[node.name] = ast.get_source_segment(src, node) or ""
+                code.sources[node.name] = ast.get_source_segment(sources[homes[rel]], node) or ""
 
 
 def load_student_code(path: str | Path) -> StudentCode:
@@ -246,10 +290,10 @@ def load_student_code(path: str | Path) -> StudentCode:
             best = max(dirs, key=lambda d: sum((d / n).exists() for n in NOTEBOOK_ORDER))
             notebooks = [p for p in notebooks if p.parent == best]
         _load_notebooks(notebooks, None, code)
-    elif any(path.rglob("linear_svm.py")):
+    elif any(path.rglob("*.py")):
         _load_modules(path, code)
     else:
-        raise CodeLoadError(f"{path}: no notebooks and no linear_svm.py found")
+        raise CodeLoadError(f"{path}: no notebooks and no Python modules found")
     return code
 
 
@@ -289,8 +333,9 @@ def _describe(exc: BaseException, code: StudentCode) -> str:
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename in code.labels:
-            cell = frame.filename.strip("<>").split(":")[-1]
-            where = f" (line {frame.lineno} of your {cell})"
+            label = frame.filename
+            unit = label.strip("<>").split(":")[-1] if label.startswith("<") else Path(label).name
+            where = f" (line {frame.lineno} of your {unit})"
             break
     msg = str(exc).strip().split("\n")[0][:300]
     return f"{type(exc).__name__}{': ' + msg if msg else ''}{where}"
@@ -322,6 +367,12 @@ def _num(value) -> float:
             isinstance(value, np.ndarray) and value.shape == ()):
         raise CheckFailed(f"the loss must be a number, got {type(value).__name__}")
     return float(value)
+
+
+def _call(fn: Callable, *args, **kwargs):
+    """Call your function as the grader does: code without a ``seed`` parameter (CS231n's
+    ``train``) is called without it, after seeding numpy's global generator."""
+    return fn(*args, **adapt_seed(fn, kwargs, np.random.seed))
 
 
 def _loss_grad(fn: Callable, W, X, y, reg) -> tuple[float, np.ndarray]:
@@ -535,15 +586,16 @@ def _gradient_tool_checks(part: str, ns: dict, code: StudentCode):
         def exact_and_wrong():
             x = np.random.RandomState(0).randn(3, 4)
             x0 = x.copy()
-            errs = fn(lambda v: float(np.sum(v ** 3)), x, 3 * x ** 2, num_checks=5, seed=0)
+            errs = _call(fn, lambda v: float(np.sum(v ** 3)), x, 3 * x ** 2, num_checks=5, seed=0)
             expect(isinstance(errs, np.ndarray) and errs.shape == (5,),
                    f"return the num_checks relative errors as an array, got {type(errs).__name__}")
             expect(float(np.max(errs)) < 1e-7, f"an exact gradient must give tiny errors, got {errs}")
             expect(np.array_equal(x, x0), "x must be restored")
-            errs = fn(lambda v: float(np.sum(v ** 3)), x, 3.3 * x ** 2, num_checks=5, seed=0)
+            errs = _call(fn, lambda v: float(np.sum(v ** 3)), x, 3.3 * x ** 2, num_checks=5, seed=0)
             expect(float(np.min(errs)) > 1e-3, f"a wrong gradient (10% off) must give large errors, got {errs}")
-            a = fn(lambda v: float(np.sum(v ** 2)), x, 2 * x + np.arange(12.0).reshape(3, 4), num_checks=4, seed=7)
-            b = fn(lambda v: float(np.sum(v ** 2)), x, 2 * x + np.arange(12.0).reshape(3, 4), num_checks=4, seed=7)
+            noisy = 2 * x + np.arange(12.0).reshape(3, 4)
+            a = _call(fn, lambda v: float(np.sum(v ** 2)), x, noisy, num_checks=4, seed=7)
+            b = _call(fn, lambda v: float(np.sum(v ** 2)), x, noisy, num_checks=4, seed=7)
             expect(np.array_equal(a, b), "the same seed must check the same entries")
         yield "exact vs wrong gradients, shape, seed, x restored", exact_and_wrong
 
@@ -572,7 +624,7 @@ def _classifier_checks(part: str, ns: dict, code: StudentCode):
             X, y = _blobs()
             p = Probe()
             p.W = np.zeros((X.shape[1], 3))
-            hist = p.train(X, y, learning_rate=0.1, reg=0.25, num_iters=4, batch_size=7, seed=0)
+            hist = _call(p.train, X, y, learning_rate=0.1, reg=0.25, num_iters=4, batch_size=7, seed=0)
             expect(isinstance(hist, list) and [float(v) for v in hist] == [1.0, 2.0, 3.0, 4.0],
                    f"train must return the list of the loss at every step, got {hist!r:.80}")
             expect(all(c == ((7, X.shape[1]), (7,), 0.25) for c in p.calls),
@@ -583,7 +635,7 @@ def _classifier_checks(part: str, ns: dict, code: StudentCode):
         def init():
             X, y = _blobs()
             p = Probe()
-            p.train(X, y, num_iters=1, batch_size=5, seed=0)
+            _call(p.train, X, y, num_iters=1, batch_size=5, seed=0)
             expect(isinstance(p.W, np.ndarray) and p.W.shape == (X.shape[1], 3),
                    f"W must be initialized to shape (D, C) = {(X.shape[1], 3)}")
             expect(1e-4 < float(np.std(p.W)) < 1e-2, "initialize W to 0.001 * randn(D, C)")
@@ -617,7 +669,7 @@ def _classifier_checks(part: str, ns: dict, code: StudentCode):
         def learns():
             X, y = _blobs(5)
             m = ns[cls_name]()
-            m.train(X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=32, seed=0)
+            _call(m.train, X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=32, seed=0)
             acc = float(np.mean(m.predict(X) == y))
             expect(acc > 0.9, f"after 300 SGD steps on easy, well-separated data the accuracy is only {acc:.2f}")
         yield "learns easy data (> 90% accuracy)", learns
@@ -651,8 +703,8 @@ def _tuning_checks(ns: dict, code: StudentCode):
 
     def picks_by_validation():
         Probe.trained, Probe.made = [], []
-        out = fn(Probe, np.zeros((20, 2)), y_train, np.zeros((10, 2)), y_val, [1, 2], [10, 20],
-                 num_iters=7, batch_size=3, seed=1)
+        out = _call(fn, Probe, np.zeros((20, 2)), y_train, np.zeros((10, 2)), y_val, [1, 2], [10, 20],
+                    num_iters=7, batch_size=3, seed=1)
         expect(isinstance(out, tuple) and len(out) == 3, "return (best_model, best_val_accuracy, results)")
         best, best_val, results = out
         expect(isinstance(results, dict) and set(results) == set(Probe.acc),
@@ -735,11 +787,13 @@ def part_status(results: list[CheckResult]) -> dict[str, str]:
 _MARK = {"pass": "ok  ", "fail": "FAIL", "todo": "TODO", "missing": "MISS", "skip": "skip"}
 
 
-def report(results: list[CheckResult], problems: list[str], out=None) -> int:
+def report(results: list[CheckResult], problems: list[str], out=None, notes: Iterable[str] = ()) -> int:
     """Print the results and the summary; return the exit code (0 only if every part passes)."""
     out = out or sys.stdout
     for p in problems:
         print(f"problem: {p}", file=out)
+    for n in notes:
+        print(f"note: {n}", file=out)
     current = None
     for r in results:
         if r.part != current:
@@ -769,7 +823,10 @@ def check(path: str | Path, out=None) -> int:
         print(f"selfcheck: {exc}", file=out)
         return 2
     print(f"Self-check of {path} (public checks only, no solutions involved)", file=out)
-    return report(run_checks(code), code.problems, out)
+    try:
+        return report(run_checks(code), code.problems, out, code.notes)
+    finally:
+        code.close()
 
 
 def main(argv: list[str] | None = None) -> int:

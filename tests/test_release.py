@@ -46,9 +46,10 @@ def test_release_prints_what_it_produced(released):
 def test_release_contents(released):
     course, _ = released
     rel = course / "release" / ASSIGNMENT
-    files = sorted(p.relative_to(rel).as_posix() for p in rel.rglob("*"))
-    assert files == ["README.md", "data.py", "gradient_check.ipynb", "plots.py", "selfcheck.py", "slides.py",
-                     "softmax.ipynb", "svm.ipynb"]
+    files = sorted(p.relative_to(rel).as_posix() for p in rel.rglob("*") if p.is_file())
+    student_side = sorted(f"linclass/student/{p.name}" for p in (ROOT / "linclass" / "student").glob("*.py"))
+    assert files == ["README.md", "data.py", "gradient_check.ipynb", "linclass/__init__.py", "linclass/assignment.py",
+                     *student_side, "plots.py", "selfcheck.py", "slides.py", "softmax.ipynb", "svm.ipynb"]
     assert not any(p.is_symlink() for p in rel.rglob("*"))
     assert (rel / "data.py").read_bytes() == (ROOT / "linclass" / "data.py").read_bytes()
     with zipfile.ZipFile(course / "release" / f"{ASSIGNMENT}.zip") as zf:

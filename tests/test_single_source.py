@@ -17,7 +17,15 @@ import pytest
 
 from linclass.assignment import PARTS
 from linclass.leakcheck import function_fingerprint
-from linclass.notebook_build import REFERENCE, SOURCE_DIR, SUPPORT_FILES, build_all, solution_source, strip_markers
+from linclass.notebook_build import (
+    REFERENCE,
+    SOURCE_DIR,
+    SUPPORT_FILES,
+    build_all,
+    kit_path,
+    solution_source,
+    strip_markers,
+)
 
 
 def _solution_cells() -> dict[str, str]:
@@ -89,4 +97,4 @@ def test_support_files_link_to_the_kit_modules():
     for name in SUPPORT_FILES:
         link = SOURCE_DIR / name
         assert link.is_symlink(), f"{name} should be a symlink into linclass/"
-        assert link.resolve() == (SOURCE_DIR.parents[2] / "linclass" / name).resolve()
+        assert link.resolve() == kit_path(name).resolve()

@@ -1,0 +1,1 @@
+../../../../linclass/__init__.py

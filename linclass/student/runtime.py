@@ -1,0 +1,238 @@
+"""The student-side runtime: how a submission's code is imported and called.
+
+Used in the grader's student process (loaded before any student code) and by the public
+self-check in the student's own Python, so that both accept exactly the same code.
+
+Imports
+-------
+
+Real CS231n code imports its siblings in every way there is::
+
+    from cs231n.classifiers.linear_svm import *     # the course's own files
+    from classifiers.softmax import softmax_loss_vectorized
+    from .linear_svm import *                        # relative, inside the package
+    import linear_svm                                # side by side
+
+and students hand the files in flat (three files in one folder), as the whole
+``assignment1/`` tree, or as a mix of both.  :class:`SubmissionImporter` is an import finder
+that makes every one of these forms resolve to the student's own file, loaded once:
+
+- each submitted module has one *home* name (``cs231n.classifiers.linear_svm``) under which it
+  is executed; every other spelling (``linear_svm``, ``classifiers.linear_svm``, a relative
+  import) is an alias of that one module object;
+- the *alias packages* (``cs231n``, ``cs231n.classifiers``, ``classifiers``) are empty
+  stand-in packages: a student's ``__init__.py`` (CS231n's imports every classifier of the
+  course) never runs;
+- a file that could not be loaded (a syntax error, Python 2 code) is given to the modules that
+  import it as a stand-in: ``from linear_svm import *`` then imports nothing and
+  ``from linear_svm import svm_loss_naive`` gets a function that raises a clear error when it
+  is called.  A bug in one file then costs points in that file's parts only.
+
+It only finds the submission's own files: it never makes anything else importable, and a
+submitted file named like a standard-library module is not picked up by bare name.
+
+Calls
+-----
+:func:`adapt_seed`: CS231n's ``train`` has no ``seed`` parameter; such code is called
+without it, after seeding numpy's global generator instead.
+
+Standard library only (numpy is passed in where it is needed).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import inspect
+import sys
+import types
+from typing import Any, Callable, Mapping, Sequence
+
+#: Marks the stand-in functions of a file that did not load.
+UNAVAILABLE = "__linclass_unavailable__"
+
+
+class _StandInPackage(importlib.abc.Loader):
+    """An empty package: the alias packages (``cs231n``, ...) never run a student ``__init__``."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__path__ = []
+
+
+class _Alias(importlib.abc.Loader):
+    """Another name of an already known module: importing it returns the home module."""
+
+    def __init__(self, home: str) -> None:
+        self.home = home
+
+    def create_module(self, spec):
+        return importlib.import_module(self.home)
+
+    def exec_module(self, module):
+        pass
+
+
+class _Unloadable(importlib.abc.Loader):
+    """A stand-in for a file that did not load; its names are functions that explain why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        reason = self.reason
+
+        def __getattr__(name: str):
+            if name.startswith("__"):
+                raise AttributeError(name)
+
+            def unavailable(*args, **kwargs):
+                raise ImportError(f"{name} is not available: {reason}")
+
+            unavailable.__name__ = name
+            setattr(unavailable, UNAVAILABLE, True)
+            return unavailable
+
+        module.__getattr__ = __getattr__
+        module.__all__ = []
+
+
+class _SourceText(importlib.abc.Loader):
+    """Runs a given source text as the module (its ``__file__`` and tracebacks name ``path``)."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text = path, text
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__file__ = self.path
+        exec(compile(self.text, self.path, "exec", dont_inherit=True), module.__dict__)  # noqa: S102
+
+
+class SubmissionImporter(importlib.abc.MetaPathFinder):
+    """Resolve the submission's module files under all the names real code uses.
+
+    Parameters
+    ----------
+    files : mapping
+        Home name -> absolute path of each module file to make importable
+        (e.g. ``{"cs231n.classifiers.linear_svm": "/sandbox/submission/linear_svm.py"}``).
+    packages : sequence of str
+        The alias packages (``("cs231n", "cs231n.classifiers", "classifiers")``); a module
+        is importable as ``<leaf>`` and as ``<alias>.<leaf>`` for each of them.
+    unloadable : mapping, optional
+        Home name -> why that file cannot be loaded (imports of it get a stand-in).
+    sources : mapping, optional
+        Home name -> the text to run instead of reading the file (e.g. with a stray import
+        skipped); the file's path still names it in tracebacks.
+    """
+
+    def __init__(self, files: Mapping[str, str], packages: Sequence[str],
+                 unloadable: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None) -> None:
+        self.files = dict(files)
+        self.sources = dict(sources or {})
+        self.unloadable = dict(unloadable or {})
+        self.packages = tuple(packages)
+        self.leaves: dict[str, str] = {}  # leaf name -> home name (the first home wins)
+        for home in [*self.files, *self.unloadable]:
+            leaf = home.rpartition(".")[2]
+            if leaf not in sys.stdlib_module_names and leaf not in sys.builtin_module_names:
+                self.leaves.setdefault(leaf, home)
+        self.failed: dict[str, str] = {}  # home name -> why it did not load (set by the caller)
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname in self.packages:
+            return importlib.machinery.ModuleSpec(fullname, _StandInPackage(), is_package=True)
+        prefix, _, leaf = fullname.rpartition(".")
+        home = self.leaves.get(leaf)
+        if home is None or (prefix and prefix not in self.packages):
+            return None
+        reason = self.unloadable.get(home) or self.failed.get(home)
+        if reason is not None:
+            return importlib.machinery.ModuleSpec(fullname, _Unloadable(reason))
+        if fullname != home:
+            return importlib.machinery.ModuleSpec(fullname, _Alias(home))
+        if home in self.sources:
+            spec = importlib.machinery.ModuleSpec(home, _SourceText(self.files[home], self.sources[home]),
+                                                  origin=self.files[home])
+            spec.has_location = True
+            return spec
+        return importlib.util.spec_from_file_location(home, self.files[home])
+
+    def names(self, home: str) -> list[str]:
+        """Every name under which ``home`` can be imported."""
+        leaf = home.rpartition(".")[2]
+        if self.leaves.get(leaf) != home:
+            return [home]
+        return list(dict.fromkeys([home, leaf, *(f"{p}.{leaf}" for p in self.packages)]))
+
+    def load(self, home: str) -> types.ModuleType:
+        """Import the module ``home``; on failure, later imports of it get a stand-in.
+
+        Raises whatever the student's module raises while it runs.
+        """
+        try:
+            return importlib.import_module(home)
+        except BaseException as exc:
+            for name in self.names(home):
+                sys.modules.pop(name, None)
+            self.failed[home] = f"{self.files[home].rpartition('/')[2]} did not load ({type(exc).__name__})"
+            raise
+
+    def install(self) -> SubmissionImporter:
+        """Put this finder first on ``sys.meta_path``; returns self."""
+        sys.meta_path.insert(0, self)
+        return self
+
+    def uninstall(self) -> None:
+        """Remove this finder and every module it loaded from ``sys.modules``."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for home in [*self.files, *self.unloadable]:
+            for name in self.names(home):
+                sys.modules.pop(name, None)
+        for name in self.packages:
+            sys.modules.pop(name, None)
+
+
+def is_unavailable_stand_in(value: object) -> bool:
+    """Is ``value`` a stand-in function of a file that did not load?"""
+    return bool(getattr(value, UNAVAILABLE, False)) if callable(value) else False
+
+
+def adapt_seed(fn: Callable, kwargs: dict[str, Any], seed_global: Callable[[int | None], None]) -> dict[str, Any]:
+    """The keyword arguments to call ``fn`` with, for code that may lack a ``seed`` parameter.
+
+    When ``kwargs`` has a ``seed`` that ``fn`` does not accept (old CS231n code), it is
+    removed and passed to ``seed_global`` (``numpy.random.seed``) instead, so the call is
+    still reproducible.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function or bound method.
+    kwargs : dict
+        The keyword arguments meant for it.
+    seed_global : callable
+        Seeds the generator that code without a seed parameter draws from.
+    """
+    if "seed" not in kwargs:
+        return kwargs
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    if "seed" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    kwargs = dict(kwargs)
+    seed = kwargs.pop("seed")
+    seed_global(None if seed is None else int(seed) % (2**32))
+    return kwargs

@@ -1,0 +1,203 @@
+"""Reading a student's module files and checking their text, before any of it runs.
+
+- :func:`decode_module`, :func:`find_modules`, :func:`module_homes`: the files' text as Python
+  reads it, which file is which module, and the dotted name each is loaded as.
+
+- :func:`python2_problem`: old CS231n code is often Python 2 (``print x``); say so once, in
+  plain words, instead of a SyntaxError in every check of the file.
+- :func:`skip_unavailable_imports`: an editor's stray auto-import (``from sqlalchemy import
+  true``) of a module that does not exist where the code runs must not sink the whole file.
+  Such an import statement is replaced by ``pass`` (line numbers stay), and a note says so;
+  code that then uses the name meets the usual ``NameError``.
+
+Standard library only: used by the grader's trusted side and by the public self-check.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
+
+_PY2_MESSAGES = (
+    ("Missing parentheses in call to 'print'", "print statement"),
+    ("Missing parentheses in call to 'exec'", "exec statement"),
+    ("multiple exception types must be parenthesized", "except X, e"),
+    ("leading zeros in decimal integer literals", "an octal literal like 0777"),
+)
+_PY2_LINES = (
+    (re.compile(r"^\s*print\s+[^\s(=]"), "print statement"),
+    (re.compile(r"^\s*raise\s+\w[\w.]*\s*,"), "raise E, message"),
+    (re.compile(r"^\s*except\s+[\w.]+\s*,\s*\w+\s*:"), "except X, e"),
+    (re.compile(r"<>"), "the <> operator"),
+    (re.compile(r"`[^`]+`"), "backquotes"),
+    (re.compile(r"\bur['\"]"), "a ur'' string"),
+)
+
+
+def python2_problem(name: str, source: str) -> str | None:
+    """A one-line message if ``source`` does not compile because it is Python 2 code, else None.
+
+    Parameters
+    ----------
+    name : str
+        The file name shown to the student (``softmax.py``).
+    source : str
+        The file's text.
+    """
+    try:
+        ast.parse(source)
+        return None
+    except SyntaxError as exc:
+        message, line = str(exc.msg or ""), exc.lineno
+        kind = next((what for text, what in _PY2_MESSAGES if text in message), None)
+        if kind is None and isinstance(exc, TabError):
+            kind = "tabs and spaces mixed in the indentation"
+        if kind is None and line:
+            text = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
+            kind = next((what for pattern, what in _PY2_LINES if pattern.search(text)), None)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    if kind is None:
+        return None
+    return f"{name} is Python 2 code ({kind}, line {line}); the grader runs Python 3"
+
+
+@dataclass(frozen=True)
+class SkippedImport:
+    """An import statement left out because its module is not available."""
+
+    line: int
+    text: str
+    module: str
+
+    def note(self, name: str) -> str:
+        """The report's line, e.g. ``linear_svm.py, line 5, `from x import y`: ...``."""
+        return (f"{name}, line {self.line}, `{self.text}`: that module is not available in the grader, "
+                "so the line was skipped")
+
+
+def _guarded(tree: ast.Module) -> set[int]:
+    """Ids of import nodes inside a ``try`` body: the student already handles their failure."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and node.handlers:
+            for child in node.body:
+                inside.update(id(n) for n in ast.walk(child) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return inside
+
+
+def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> tuple[str, list[SkippedImport]]:
+    """``source`` with the imports of unavailable modules replaced by ``pass``.
+
+    An import counts when it is a statement of its own line (at module level or in a
+    function body), is not inside a ``try`` that handles its failure, and *every* module it
+    names is unavailable (``import numpy, nosuchmodule`` is left as it is: Python's own error
+    is clearer there).  Relative imports (``from .x import y``) are left to the importer.
+
+    Parameters
+    ----------
+    source : str
+        The module's or cell's text.
+    available : callable
+        ``available("package.module")`` is True when that module can be imported where the
+        code runs.
+
+    Returns
+    -------
+    source : str
+        The text to run (unchanged when nothing was skipped).
+    skipped : list of SkippedImport
+        What was left out, in order.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, []
+    guarded = _guarded(tree)
+    lines = source.splitlines(keepends=True)
+    skipped: list[SkippedImport] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in guarded:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level or not node.module or node.module == "__future__":
+                continue
+            modules = [node.module]
+        else:
+            modules = [alias.name for alias in node.names]
+        if any(available(m) for m in modules):
+            continue
+        first, last = node.lineno, node.end_lineno or node.lineno
+        text = "".join(lines[first - 1:last])
+        # Only a statement that owns its lines: ``import a; x = 1`` is left alone.
+        if text.strip() != ast.get_source_segment(source, node, padded=False):
+            continue
+        skipped.append(SkippedImport(first, " ".join(text.split()), modules[0]))
+        indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
+        ending = "\n" if lines[last - 1].endswith("\n") else ""
+        lines[first - 1] = f"{indent}pass{ending}"
+        for i in range(first, last):
+            lines[i] = "\n"
+    skipped.sort(key=lambda s: s.line)
+    return ("".join(lines) if skipped else source), skipped
+
+
+def decode_module(data: bytes) -> tuple[str, bool]:
+    """A module file's text as Python reads it (BOM, ``coding:`` line, Windows line endings).
+
+    Returns the text and whether it decoded cleanly.
+    """
+    try:
+        return importlib.util.decode_source(data), True
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        text = data.decode("utf-8", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n"), False
+
+
+def find_modules(paths: Iterable[str], modules: Iterable[str]) -> dict[str, str]:
+    """Module name -> the relative path of the file chosen for it (the shallowest of its name)."""
+    paths = list(paths)
+    chosen: dict[str, str] = {}
+    for module in modules:
+        candidates = sorted((rel for rel in paths if rel.rsplit("/", 1)[-1] == module + ".py"),
+                            key=lambda r: (r.count("/"), r))
+        if candidates:
+            chosen[module] = candidates[0]
+    return chosen
+
+
+def module_homes(rels: Iterable[str], chosen: Mapping[str, str], homes_of: Mapping[str, str],
+                 default_package: str) -> dict[str, str]:
+    """The dotted name each module file is loaded as.
+
+    An assignment module is loaded as its home (``homes_of[module]``, e.g.
+    ``cs231n.classifiers.linear_svm``) wherever it sits in the submission; another file
+    (``data_utils.py``, ...) as a sibling in the package of an assignment module of the same
+    folder, else in ``default_package``.  Files whose name is not an identifier, or that
+    repeat an assignment module's name, are left out.
+
+    Parameters
+    ----------
+    rels : iterable of str
+        Relative paths of the submission's ``.py`` files.
+    chosen : mapping
+        Module name -> relative path, from :func:`find_modules`.
+    homes_of : mapping
+        Module name -> its dotted home name.
+    default_package : str
+        The package of files with no assignment module beside them.
+    """
+    homes = {rel: homes_of[module] for module, rel in chosen.items()}
+    package_of_dir = {os.path.dirname(rel): home.rpartition(".")[0] for rel, home in homes.items()}
+    taken = {home.rpartition(".")[2] for home in homes.values()}
+    for rel in sorted(rels, key=lambda r: (r.count("/"), r)):
+        leaf = rel.rsplit("/", 1)[-1][:-3]
+        if rel in homes or not leaf.isidentifier() or leaf in taken or leaf == "__init__":
+            continue
+        taken.add(leaf)
+        homes[rel] = f"{package_of_dir.get(os.path.dirname(rel), default_package)}.{leaf}"
+    return homes
