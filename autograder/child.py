@@ -28,17 +28,21 @@ Requests (``op``) and the value of a successful reply
     ``obj = cls(); obj.W = W; obj.method(*args, **kwargs)``; value ``{"result", "W"}``.
 ``probe_train`` {X, y, W0, kwargs, record}
     The student's ``LinearClassifier.train`` on a subclass whose ``loss`` is the harness's
-    least-squares loss (see :func:`_lsq_loss`).  Value: ``history`` (what train returned),
+    least-squares loss (``probes.lsq_loss``).  Value: ``history`` (what train returned),
     ``losses`` and ``grads`` (what loss() returned at each call), ``W_seen`` (self.W at each
     loss() call), ``batches`` (row indices into X of each minibatch; -1 for a row that is
     not a row of X or whose label does not match y), ``regs`` (reg passed to loss()),
     ``W_final`` (self.W after train).  With ``record`` false only ``history``, ``losses``,
     ``regs`` and ``W_final`` are kept.
+``probe_delegation`` {cls, names, key, W, X, y, reg}
+    ``cls().loss(X, y, reg)`` with ``self.W = W`` and the loss functions ``names`` replaced by
+    stand-ins (see :meth:`Server.op_probe_delegation`).  Value: ``result`` (what loss
+    returned) and ``called`` (the names of the stand-ins it called, in order).
 ``probe_tune`` {spec}
     The student's ``tune_hyperparameters`` with a probe model class (see
     :class:`_ProbeModel`).  Value: ``best`` ((lr, reg) the returned model was trained with,
     or None), ``best_val``, ``results`` (as returned), ``trained`` (one tuple
-    ``(instance, lr, reg, num_iters, batch_size)`` per train() call).
+    ``(instance, lr, reg, num_iters, batch_size, seed)`` per train() call).
 ``tune`` {cls, X_train, y_train, X_val, y_val, lrs, regs, kwargs}
     The student's ``tune_hyperparameters`` with the student's class ``cls`` (or
     ``"ridge"``: a harness closed-form ridge classifier).  Value: ``best_val``,
@@ -99,16 +103,17 @@ def _bootstrap():
     wire = load("_linclass_wire", "wire.py")
     policy = load("_linclass_policy", "policy.py")
     runtime = load("_linclass_runtime", cfg["runtime_module"])
-    return cfg, wire, policy, runtime, numpy
+    probes = load("_linclass_probes", "probes.py")
+    return cfg, wire, policy, runtime, probes, numpy
 
 
 def main():
     global np
-    cfg, wire, policy, runtime, np = _bootstrap()
+    cfg, wire, policy, runtime, probes, np = _bootstrap()
     # Bound before any student code runs: the probes decide with these, not with whatever the
     # student may later assign to numpy's attributes.
     _SAFE.update(asarray=np.asarray, array_equal=np.array_equal)
-    server = Server(cfg, wire, policy, runtime)
+    server = Server(cfg, wire, policy, runtime, probes)
     server.serve()
 
 
@@ -169,8 +174,9 @@ class _Failure(Exception):
 class Server:
     """Serves the grader's requests in the student process."""
 
-    def __init__(self, cfg, wire, policy, runtime):
+    def __init__(self, cfg, wire, policy, runtime, probes):
         self.cfg = cfg
+        self.probes = probes
         self.wire = wire
         self.policy = policy
         self.req_fd = cfg["req_fd"]
@@ -494,6 +500,47 @@ class Server:
             return None
 
     # ----------------------------------------------------------------- probes
+    def op_probe_delegation(self, request):
+        """``cls().loss(X, y, reg)`` with the loss functions it may call replaced by stand-ins.
+
+        Each stand-in (``probes.delegation_reply``) records that it was called and returns a
+        value computed from its arguments and the grader's ``key``: the trusted side knows
+        what delegating with the right arguments returns.  The names are replaced in the
+        globals of ``cls.loss`` and in the student's modules, and put back afterwards.
+        """
+        cls_name, names, key = request["cls"], list(request["names"]), request["key"]
+        cls = self._require(cls_name)
+        obj = self._guard(cls, f"while creating {cls_name}()")
+        self._guard(setattr, "", obj, "W", np.array(request["W"], copy=True))
+        called = []
+        reply_of = self.probes.delegation_reply
+
+        def stand_in(name):
+            def loss_function(W, X, y, reg, *args, **kwargs):
+                called.append(name)
+                return reply_of(W, X, y, reg, key)
+            return loss_function
+
+        method = self._guard(getattr, "", cls, "loss")
+        namespaces = [getattr(method, "__globals__", None), *(vars(m) for m in self.modules.values())]
+        saved = []
+        for namespace in namespaces:
+            if type(namespace) is not dict:
+                continue
+            for name in names:
+                if name in namespace:
+                    saved.append((namespace, name, namespace[name]))
+                    namespace[name] = stand_in(name)
+        try:
+            reply = self._invoke(self._guard(getattr, "", obj, "loss"), [request["X"], request["y"], request["reg"]],
+                                 {}, f"during {cls_name}.loss")
+        finally:
+            for namespace, name, value in reversed(saved):
+                namespace[name] = value
+        if reply["ok"]:
+            reply["value"] = {"result": reply["value"], "called": called}
+        return reply
+
     def op_probe_train(self, request):
         Base = self._require("LinearClassifier")
         X = np.asarray(request["X"])
@@ -505,7 +552,7 @@ class Server:
             rows = {}
             for i in range(X.shape[0]):
                 rows.setdefault(X[i].tobytes(), i)
-        lsq = _lsq_loss
+        lsq = self.probes.lsq_loss
 
         def probe_loss(self_, X_batch, y_batch, reg, *args, **kwargs):
             W = self_.W
@@ -575,28 +622,10 @@ class Server:
         return reply
 
 
-def _lsq_loss(W, X, y, reg):
-    """The probe's loss: 0.5 * mean squared error to one-hot labels + reg * sum(W**2).
-
-    Its gradient is ``X.T @ (X @ W - Y) / N + 2 * reg * W``.
-    """
-    W = np.asarray(W, dtype=np.float64)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y).astype(np.int64).ravel()
-    n, c = X.shape[0], W.shape[1]
-    Y = np.zeros((n, c))
-    ok = (y >= 0) & (y < c)
-    Y[np.arange(n)[ok], y[ok]] = 1.0
-    diff = X @ W - Y
-    loss = 0.5 * float(np.sum(diff * diff)) / max(n, 1) + float(reg) * float(np.sum(W * W))
-    grad = X.T @ diff / max(n, 1) + 2.0 * float(reg) * W
-    return loss, grad
-
-
 def _probe_model_class(spec):
     """A model class whose accuracies are the ones ``spec`` designs.
 
-    ``train`` only records ``(instance, lr, reg, num_iters, batch_size)``; ``predict`` on the
+    ``train`` only records ``(instance, lr, reg, num_iters, batch_size, seed)``; ``predict`` on the
     probe's training (validation) set returns labels that are right on exactly
     ``acc_train[(lr, reg)]`` (``acc_val[...]``) of the examples, for the (lr, reg) the
     instance was last trained with (0 before any training).
@@ -626,7 +655,7 @@ def _probe_model_class(spec):
             lr, rg = float(learning_rate), float(reg)
             instance = hyper.get(id(self), (-1, None))[0]
             hyper[id(self)] = (instance, (lr, rg))
-            trained.append((instance, lr, rg, num_iters, batch_size))
+            trained.append((instance, lr, rg, num_iters, batch_size, seed))
             self.W = np.zeros((2, classes))
             return [1.0]
 

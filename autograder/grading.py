@@ -26,6 +26,7 @@ class TestOutcome:
     status: str  # "passed" | "failed"
     output: str
     misconceptions: list[Any] = field(default_factory=list)
+    whole_part: bool = False  # failed because of the part as a whole (missing, did not load, ...)
 
     @property
     def tag(self) -> str:
@@ -81,9 +82,9 @@ class Grading:
         status = self.student.load_report.get(symbol)
         if status != "ok":
             message = getattr(status, "message", None) or f"{symbol} is missing from your submission"
-            raise CheckFailed(message)
+            raise CheckFailed(message, whole_part=True)
         if symbol in self._exhausted:
-            raise CheckFailed(f"Not run: {self._exhausted[symbol]}")
+            raise CheckFailed(f"Not run: {self._exhausted[symbol]}", whole_part=True)
 
     def _note_limits(self, symbol: str, results: list) -> None:
         """After a time or memory limit, later checks of the same function fail at once.

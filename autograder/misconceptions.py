@@ -106,8 +106,10 @@ def _finish(W, row_losses, dW_data, reg, *, loss_div=True, grad_div=True, loss_r
     return float(loss), (dW.T if grad_transposed else dW)
 
 
-def _numerical_gradient(f, x, h=1e-5, *, forward=False, divisor=2.0, restore=True):
+def _numerical_gradient(f, x, h=1e-5, *, forward=False, divisor=2.0, restore=True, fixed_h=None):
     """Finite-difference gradient of ``f`` at ``x``, one entry at a time (x perturbed in place)."""
+    if fixed_h is not None:
+        h = fixed_h
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
         original = x[ix]
@@ -123,12 +125,15 @@ def _numerical_gradient(f, x, h=1e-5, *, forward=False, divisor=2.0, restore=Tru
     return grad
 
 
-def _grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, *, divisor=2.0, use_seed=True):
+def _grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, *, divisor=2.0, use_seed=True,
+                       resample=True, restore=True):
     """Relative errors between ``analytic_grad`` and centered differences at random entries."""
     rng = np.random.default_rng(seed if use_seed else None)
     errors = np.empty(num_checks, dtype=np.float64)
+    ix = tuple(int(rng.integers(n)) for n in x.shape)
     for k in range(num_checks):
-        ix = tuple(int(rng.integers(n)) for n in x.shape)
+        if resample and k:
+            ix = tuple(int(rng.integers(n)) for n in x.shape)
         original = x[ix]
         try:
             x[ix] = original + h
@@ -136,7 +141,8 @@ def _grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, *,
             x[ix] = original - h
             f_minus = f(x)
         finally:
-            x[ix] = original
+            if restore:
+                x[ix] = original
         numeric = (f_plus - f_minus) / (divisor * h)
         analytic = analytic_grad[ix]
         errors[k] = abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))
@@ -419,6 +425,25 @@ _GRADIENT_CHECK_ENTRIES = [
         "means the numeric slope is twice too large.",
         _grad_check_sparse, divisor=1.0),
     _value_entry(
+        "numgrad_ignores_h", "eval_numerical_gradient", "behaviour",
+        "the step h passed to the function is ignored (a fixed step is used instead)",
+        "The caller chooses h: a test of the step size, or a study of round-off against truncation "
+        "error, only works if your function evaluates f at x + h and x - h for the h it was given. "
+        "Look for a hard-coded step.",
+        _numerical_gradient, inputs="probe", fixed_h=1e-5),
+    _value_entry(
+        "gradcheck_same_entry", "grad_check_sparse", "behaviour",
+        "one random entry is drawn once and checked num_checks times",
+        "A sparse gradient check samples a new random entry for every check: num_checks draws, "
+        "num_checks (usually) different entries. Where in your loop is the entry chosen?",
+        _grad_check_sparse, inputs="probe", resample=False),
+    _value_entry(
+        "gradcheck_x_not_restored", "grad_check_sparse", "behaviour",
+        "x is left perturbed after an entry is checked (the input is modified)",
+        "Put every perturbed entry back to its original value before moving on, even when f raises: "
+        "the caller's x (often the weights W) must come back unchanged.",
+        _grad_check_sparse, inputs="probe", restore=False),
+    _value_entry(
         "gradcheck_ignores_seed", "grad_check_sparse", "behaviour",
         "the seed argument is ignored when choosing the entries to check",
         "A check must be reproducible: draw the random entries from a generator created from the seed "
@@ -455,6 +480,8 @@ _GRADIENT_CHECK_ENTRIES = [
 _TRAIN = ("LinearClassifier.train",)
 _PREDICT = ("LinearClassifier.predict",)
 _TUNE = ("tune_hyperparameters",)
+_VECTORIZED = ("svm_loss_vectorized", "softmax_loss_vectorized")
+_DELEGATES = ("LinearSVM.loss", "Softmax.loss")
 
 
 def _behaviour(id: str, parts: tuple[str, ...], title: str, hint: str) -> Misconception:
@@ -462,6 +489,18 @@ def _behaviour(id: str, parts: tuple[str, ...], title: str, hint: str) -> Miscon
 
 
 _BEHAVIOURAL_ENTRIES = [
+    _behaviour(
+        "loss_modifies_w", _VECTORIZED,
+        "the loss function changes its input W (dW = W names the same array, it does not copy it)",
+        "Assignment in numpy does not copy: once dW and W name the same array, every in-place update "
+        "of the gradient writes into the weights themselves, and the caller's W changes. Start the "
+        "gradient from a new array of zeros shaped like W, or from a fresh expression."),
+    _behaviour(
+        "vectorized_with_loops", _VECTORIZED,
+        "the vectorized version still loops over the examples or the classes",
+        "Vectorized means the whole batch in a few array operations: the scores of all examples are one "
+        "matrix product, the margins or probabilities one broadcast, and dW one more product with X. "
+        "Look for a for loop and ask which array operation replaces it."),
     _behaviour(
         "sgd_ascent", _TRAIN,
         "the SGD step goes up the gradient (gradient ascent)",
@@ -482,6 +521,42 @@ _BEHAVIOURAL_ENTRIES = [
         "W is re-initialized on every call to train",
         "Initialize W only when the model has no weights yet. Then calling train again continues from "
         "where it stopped, and weights set by the caller are used."),
+    _behaviour(
+        "sgd_ignores_reg", _TRAIN,
+        "train does not pass its reg argument on to self.loss",
+        "The regularization strength the caller chooses must reach the loss at every step, or tuning reg "
+        "changes nothing. Check the arguments of your self.loss(...) call."),
+    _behaviour(
+        "sgd_classes_from_unique", _TRAIN,
+        "the number of classes is the number of distinct labels in y instead of max(y) + 1",
+        "Labels are class indices, so a label c needs a column c of W: C = max(y) + 1. Counting the "
+        "distinct labels gives too few columns whenever a class is missing from y, and the largest "
+        "label then has no column."),
+    _behaviour(
+        "sgd_init_unscaled", _TRAIN,
+        "W starts as randn(D, C), without the factor 0.001",
+        "The initial weights should be small random numbers, 0.001 * randn(D, C): large initial "
+        "scores put the hinge and the softmax far from their useful region at the first step."),
+    _behaviour(
+        "sgd_ignores_seed", _TRAIN,
+        "the seed argument of train is not used",
+        "Given a seed, training must be reproducible: create one random generator from the seed and "
+        "draw both the initial weights and every minibatch from it."),
+    _behaviour(
+        "sgd_history_missing", _TRAIN,
+        "train does not return the list of losses",
+        "The caller plots the loss history to see whether training works: collect each step's loss in "
+        "a list, one entry per iteration, and hand that list back to the caller."),
+    _behaviour(
+        "sgd_one_step_short", _TRAIN,
+        "train runs one step fewer than num_iters",
+        "range(num_iters) already runs num_iters times; count the calls of self.loss for a small "
+        "num_iters, say 3."),
+    _behaviour(
+        "classifier_wrong_loss", _DELEGATES,
+        "the classifier's loss calls the other loss function",
+        "LinearSVM trains with the SVM loss and Softmax with the softmax loss: each subclass's loss method "
+        "returns its own loss function applied to self.W, X_batch, y_batch and reg."),
     _behaviour(
         "predict_wrong_axis", _PREDICT,
         "predict takes the argmax over the examples instead of over the classes",
@@ -504,6 +579,21 @@ _BEHAVIOURAL_ENTRIES = [
         "Each (learning rate, reg) pair needs a freshly created model. Otherwise every run starts from "
         "the previous run's weights, the comparison is unfair, and the 'best' model keeps changing after "
         "it was selected."),
+    _behaviour(
+        "tune_returns_last_model", _TUNE,
+        "the returned model is the last one trained, not the one with the best validation accuracy",
+        "Remember the model together with its accuracy when it becomes the best so far; the loop "
+        "variable at the end of the search is simply the last pair of the grid."),
+    _behaviour(
+        "tune_results_swapped", _TUNE,
+        "results holds (validation accuracy, training accuracy): the pair is swapped",
+        "Each entry of results is (train_accuracy, val_accuracy), in that order: the notebook's plots and "
+        "the grader read it that way."),
+    _behaviour(
+        "tune_ignores_num_iters", _TUNE,
+        "num_iters and batch_size are not passed on to train",
+        "The search trains every model with the num_iters and batch_size it was given; without them each "
+        "model trains with train's defaults and the search does not run as the caller asked."),
     _behaviour(
         "tune_ignores_hyperparameters", _TUNE,
         "the grid's learning rate and regularization are not passed to train",

@@ -33,41 +33,93 @@ from .misconceptions import LossVariant, Variant
 
 _SAMPLE = "batch = rng.choice(num_train, size=batch_size, replace=True)"
 
-#: Behavioural misconceptions as edits of the reference: id -> (part, [(old, new), ...]).
+#: Behavioural misconceptions as edits of the reference: id -> {part: [(old, new), ...]}.
 #: Each ``old`` must occur exactly once in the reference function's source.
-EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "sgd_ascent": ("LinearClassifier.train", [
+EDITS: dict[str, dict[str, list[tuple[str, str]]]] = {
+    "loss_modifies_w": {
+        "svm_loss_vectorized": [
+            ("dW = X.T @ (dscores / num_train) + 2 * reg * W",
+             "dW = W\n    dW *= 2 * reg\n    dW += X.T @ (dscores / num_train)"),
+        ],
+        "softmax_loss_vectorized": [
+            ("dW = X.T @ (dscores / num_train) + 2 * reg * W",
+             "dW = W\n    dW *= 2 * reg\n    dW += X.T @ (dscores / num_train)"),
+        ],
+    },
+    "sgd_ascent": {"LinearClassifier.train": [
         ("self.W = self.W - learning_rate * grad", "self.W = self.W + learning_rate * grad"),
-    ]),
-    "sgd_reused_minibatch": ("LinearClassifier.train", [
+    ]},
+    "sgd_reused_minibatch": {"LinearClassifier.train": [
         ("loss_history = []\n", "loss_history = []\n        " + _SAMPLE + "\n"),
         ("            " + _SAMPLE + "\n", ""),
-    ]),
-    "sgd_first_rows_only": ("LinearClassifier.train", [
+    ]},
+    "sgd_first_rows_only": {"LinearClassifier.train": [
         (_SAMPLE, "batch = np.arange(min(batch_size, num_train))"),
-    ]),
-    "sgd_reinitializes_w": ("LinearClassifier.train", [
+    ]},
+    "sgd_reinitializes_w": {"LinearClassifier.train": [
         ("if self.W is None:\n            self.W = 0.001", "self.W = 0.001"),
-    ]),
-    "predict_wrong_axis": ("LinearClassifier.predict", [
+    ]},
+    "sgd_ignores_reg": {"LinearClassifier.train": [
+        ("self.loss(X[batch], y[batch], reg)", "self.loss(X[batch], y[batch], 0.0)"),
+    ]},
+    "sgd_classes_from_unique": {"LinearClassifier.train": [
+        ("num_classes = int(np.max(y)) + 1", "num_classes = len(np.unique(y))"),
+    ]},
+    "sgd_init_unscaled": {"LinearClassifier.train": [
+        ("self.W = 0.001 * rng.standard_normal", "self.W = rng.standard_normal"),
+    ]},
+    "sgd_ignores_seed": {"LinearClassifier.train": [
+        ("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()"),
+    ]},
+    "sgd_history_missing": {"LinearClassifier.train": [
+        ("return loss_history", "return None"),
+    ]},
+    "sgd_one_step_short": {"LinearClassifier.train": [
+        ("for it in range(num_iters):", "for it in range(num_iters - 1):"),
+    ]},
+    "classifier_wrong_loss": {
+        "LinearSVM.loss": [("return svm_loss_vectorized(", "return softmax_loss_vectorized(")],
+        "Softmax.loss": [("return softmax_loss_vectorized(", "return svm_loss_vectorized(")],
+    },
+    "predict_wrong_axis": {"LinearClassifier.predict": [
         ("np.argmax(X @ self.W, axis=1)", "np.argmax(X @ self.W, axis=0)"),
-    ]),
-    "predict_float_labels": ("LinearClassifier.predict", [
+    ]},
+    "predict_float_labels": {"LinearClassifier.predict": [
         ("np.argmax(X @ self.W, axis=1)", "np.argmax(X @ self.W, axis=1).astype(np.float64)"),
-    ]),
-    "tune_selects_by_train": ("tune_hyperparameters", [
+    ]},
+    "tune_selects_by_train": {"tune_hyperparameters": [
         ("best_model, best_val_accuracy = None, -1.0", "best_model, best_val_accuracy, best_train = None, -1.0, -1.0"),
         ("if val_accuracy > best_val_accuracy:\n                best_model, best_val_accuracy = model, val_accuracy",
          "if train_accuracy > best_train:\n"
          "                best_model, best_val_accuracy, best_train = model, val_accuracy, train_accuracy"),
-    ]),
-    "tune_reuses_model": ("tune_hyperparameters", [
+    ]},
+    "tune_returns_last_model": {"tune_hyperparameters": [
+        ("if val_accuracy > best_val_accuracy:\n                best_model, best_val_accuracy = model, val_accuracy",
+         "if val_accuracy > best_val_accuracy:\n                best_val_accuracy = val_accuracy\n"
+         "            best_model = model"),
+    ]},
+    "tune_results_swapped": {"tune_hyperparameters": [
+        ("            results[(lr, reg)] = (train_accuracy, val_accuracy)",
+         "            results[(lr, reg)] = (val_accuracy, train_accuracy)"),
+    ]},
+    "tune_ignores_num_iters": {"tune_hyperparameters": [
+        ("num_iters=num_iters, batch_size=batch_size, seed=seed", "seed=seed"),
+    ]},
+    "tune_reuses_model": {"tune_hyperparameters": [
         ("    results = {}\n", "    results = {}\n    model = model_cls()\n"),
         ("            model = model_cls()\n", ""),
-    ]),
-    "tune_ignores_hyperparameters": ("tune_hyperparameters", [
+    ]},
+    "tune_ignores_hyperparameters": {"tune_hyperparameters": [
         ("learning_rate=lr, reg=reg,", ""),
-    ]),
+    ]},
+}
+
+#: Misconceptions whose mutant replaces a part by another reference function under the part's
+#: name: id -> {part: the reference function that stands in}.  A vectorized loss that is the
+#: naive loop is correct in value and wrong in kind.
+STAND_INS: dict[str, dict[str, str]] = {
+    "vectorized_with_loops": {"svm_loss_vectorized": "svm_loss_naive",
+                              "softmax_loss_vectorized": "softmax_loss_naive"},
 }
 
 
@@ -76,8 +128,8 @@ def _mutant_list() -> list[tuple[str, str]]:
     for m in catalog.CATALOG:
         if m.variant is not None:
             pairs += [(m.id, part) for part in m.parts]
-        elif m.id in EDITS:
-            pairs.append((m.id, EDITS[m.id][0]))
+        else:
+            pairs += [(m.id, part) for part in {**EDITS, **STAND_INS}.get(m.id, {})]
     return pairs
 
 
@@ -138,6 +190,12 @@ def _definition(tree: ast.Module, part: str) -> ast.FunctionDef:
     return node
 
 
+def _span(tree: ast.Module, part: str) -> tuple[int, int]:
+    """The line range (0-based start, end) of a part's definition, decorators included."""
+    node = _definition(tree, part)
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1, node.end_lineno
+
+
 def _options(options: tuple[tuple[str, object], ...]) -> str:
     return "".join(f", {name}={value!r}" for name, value in options)
 
@@ -187,8 +245,8 @@ def _replacement(m: catalog.Misconception, part: str, node: ast.FunctionDef) -> 
     raise ValueError(f"{m.id} has no variant to build a mutant from")
 
 
-def _edited(misconception_id: str, segment: str) -> str:
-    for old, new in EDITS[misconception_id][1]:
+def _edited(misconception_id: str, part: str, segment: str) -> str:
+    for old, new in EDITS[misconception_id][part]:
         if segment.count(old) != 1:
             raise ValueError(f"edit of {misconception_id} does not apply to the reference: {old!r}")
         segment = segment.replace(old, new)
@@ -207,8 +265,12 @@ def mutant_sources(misconception_id: str, part: str) -> dict[str, str]:
     lines = text.splitlines(keepends=True)
     start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
     segment = "".join(lines[start:node.end_lineno])
-    if m.variant is None:
-        new, helpers = _edited(m.id, segment), []
+    if m.id in STAND_INS:
+        stand_in = STAND_INS[m.id][part]
+        source = "".join(lines[_span(ast.parse(text), stand_in)[0]:_span(ast.parse(text), stand_in)[1]])
+        new, helpers = re.sub(rf"\bdef {stand_in}\(", f"def {node.name}(", source, count=1), []
+    elif m.variant is None:
+        new, helpers = _edited(m.id, part, segment), []
     else:
         new, helpers = _replacement(m, part, node)
         new = "".join(" " * node.col_offset + line if line.strip() else line for line in new.splitlines(True))

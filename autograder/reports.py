@@ -123,7 +123,15 @@ def feedback_md(grading, outcomes: Sequence) -> str:
     if failed:
         lines += ["", "## What to fix", ""]
         hinted: set[str] = set()
+        totals = part_totals(outcomes)
+        said: set[tuple[str, str]] = set()
         for o in sorted(failed, key=lambda o: _part_key(o.part)):
+            if o.whole_part:  # one entry per part and reason, not one per check
+                if (o.part, o.output) not in said:
+                    said.add((o.part, o.output))
+                    got, most = totals[o.part]
+                    lines += [f"### {o.part} ({got:g} / {most:g})", "", o.output, ""]
+                continue
             lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")
             lines.append("")
             lines.append(o.output)

@@ -57,8 +57,8 @@ from . import wire
 CHILD = Path(__file__).resolve().with_name("child.py")
 #: The submission importer, shared with the public self-check (standard library only).
 RUNTIME_MODULE = Path(__file__).resolve().parent.parent / "linclass" / "student" / "runtime.py"
-HARNESS_FILES = (*(str(Path(__file__).resolve().with_name(n)) for n in ("child.py", "wire.py", "policy.py")),
-                 str(RUNTIME_MODULE))
+HARNESS_FILES = (*(str(Path(__file__).resolve().with_name(n))
+                   for n in ("child.py", "wire.py", "policy.py", "probes.py")), str(RUNTIME_MODULE))
 MARKER = "LINCLASS_SANDBOX"
 PACKAGE = "submission"  # the sandbox sub-directory holding a module submission's files
 KIT_PACKAGES = ("solutions", "autograder", "linclass")
@@ -377,6 +377,13 @@ class StudentProcess:
         """
         request = {"op": "method", "cls": cls, "method": method, "args": list(args), "kwargs": kwargs, "W": W}
         return self._run(request, f"{cls}.{method}")
+
+    def probe_delegation(self, cls: str, names: list[str], key: dict, W: Any, X: Any, y: Any,
+                         reg: float) -> CallResult:
+        """``cls().loss(X, y, reg)`` with its loss functions replaced by recording stand-ins (``child.py``)."""
+        request = {"op": "probe_delegation", "cls": cls, "names": list(names), "key": key, "W": W, "X": X, "y": y,
+                   "reg": reg}
+        return self._run(request, f"{cls}.loss", [X, y, reg])
 
     def probe_train(self, X: Any, y: Any, W0: Any = None, record: bool = True, **train_kwargs: Any) -> CallResult:
         """The student's ``LinearClassifier.train`` observed through a recording loss (see ``child.py``)."""
@@ -790,7 +797,24 @@ class StudentProcess:
             report = {}
             for key, status in (reply.get("value") or {}).items():
                 report[key] = "ok" if status == "ok" else self._error(status)
-            self._load_report = report
+            self._load_report = {**report, **self._unloadable_parts()}
+
+    def _unloadable_parts(self) -> dict[str, StudentError]:
+        """The parts of modules that could not be run at all (Python 2 code), with the reason.
+
+        Decided on the trusted side from the source text, so the student process cannot
+        claim such a part loaded.
+        """
+        sub = self.submission
+        unloadable = dict(getattr(sub, "unloadable", {}) or {})
+        modules = dict(getattr(sub, "modules", {}) or {})
+        found = {}
+        for part in PARTS:
+            reason = unloadable.get(modules.get(part.module, ""))
+            if reason is not None:
+                error = StudentError("unloadable", f"not graded: {reason}")
+                found[part.symbol] = found[part.name] = error
+        return found
 
     # ------------------------------------------------------------------ calls
     @staticmethod

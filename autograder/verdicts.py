@@ -23,12 +23,16 @@ class CheckFailed(AssertionError):
         What came back, what was expected, in plain words.
     misconceptions : sequence, optional
         Catalog entries (``autograder.misconceptions.Misconception``) that match the reply.
+    whole_part : bool, optional
+        The failure is about the part as a whole, not this check (it is missing, its file did
+        not load, an earlier call hit a limit): the student's feedback says it once per part.
     """
 
-    def __init__(self, message: str, misconceptions: Sequence[Any] = ()) -> None:
+    def __init__(self, message: str, misconceptions: Sequence[Any] = (), whole_part: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.misconceptions = list(misconceptions)
+        self.whole_part = whole_part
 
 
 def describe_value(value: Any) -> str:

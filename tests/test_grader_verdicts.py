@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from grading_helpers import ROOT, diagnosed, lost_parts, points_by_part, results, run_grade
 from shared_build import once, release_cli
+from test_contract import CLAUSES
 
 from autograder.misconceptions import by_id
 from autograder.mutants import MUTANTS, write_mutant, write_reference
@@ -81,6 +82,17 @@ def test_mutant_gets_the_right_diagnosis(mutant_reports, index):
     entry = by_id(mid)
     feedback = (out / name / "feedback.md").read_text()
     assert entry.title in feedback and entry.hint in feedback
+
+
+@pytest.mark.parametrize("clause", CLAUSES, ids=lambda c: c.id)
+def test_each_contract_clause_is_enforced_by_its_check(mutant_reports, clause):
+    """autograder/CONTRACT.md: each row's mutants fail one of that row's checks."""
+    out, names = mutant_reports
+    by_pair = {pair: name for name, pair in names.items()}
+    wanted = {f"{check.split('::')[0]}: {check.split('::')[1].replace('_', ' ')}" for check in clause.checks}
+    for pair in clause.mutants:
+        failed = {t["name"] for t in results(out, by_pair[pair])["tests"] if t["status"] != "passed"}
+        assert failed & wanted, f"{clause.id}: {pair} failed {sorted(failed)}, none of {sorted(wanted)}"
 
 
 def test_at_least_six_alternatives():

@@ -111,14 +111,15 @@ def test_catalog_covers_the_named_bugs():
     for m in M.CATALOG:
         assert set(m.parts) <= set(PARTS_BY_NAME), m.id
         assert m.affects in M.AFFECTS and m.inputs in M.INPUT_KINDS
-        assert (m.variant is None) == (m.id in mutants.EDITS), m.id  # behavioural ones are edits
+        # behavioural ones are edits of the reference, or another reference function in its place
+        assert (m.variant is None) == (m.id in mutants.EDITS or m.id in mutants.STAND_INS), m.id
         assert m.title and m.hint and not m.title.endswith(".")  # the report adds its own punctuation
 
 
 def test_for_part_and_by_id():
     assert M.by_id("svm_reg_grad_missing_factor_2").parts == ("svm_loss_naive", "svm_loss_vectorized")
     assert {m.id for m in M.for_part("rel_error")} >= {"rel_error_no_abs", "rel_error_no_floor"}
-    assert M.for_part("LinearSVM.loss") == ()
+    assert [m.id for m in M.for_part("LinearSVM.loss")] == ["classifier_wrong_loss"]
     with pytest.raises(KeyError, match="unknown misconception"):
         M.by_id("no_such_bug")
 
@@ -370,14 +371,18 @@ def test_mutant_behaves_like_its_variant(case, tmp_path):
     assert bool(loops) == (part in ("svm_loss_naive", "softmax_loss_naive") or part in VALUE_PARTS[:2])
 
 
-@pytest.mark.parametrize("mid", sorted(mutants.EDITS))
-def test_behavioural_mutant_shows_its_bug(mid, tmp_path, digits_small):
+BEHAVIOURAL_MUTANTS = sorted((mid, part) for mid, parts in {**mutants.EDITS, **mutants.STAND_INS}.items()
+                             for part in parts)
+
+
+@pytest.mark.parametrize("pair", BEHAVIOURAL_MUTANTS, ids=lambda p: f"{p[0]}-{p[1]}")
+def test_behavioural_mutant_shows_its_bug(pair, tmp_path, digits_small):
     """Each behavioural mutant fails the probe that the reference passes."""
-    part = mutants.EDITS[mid][0]
+    mid, part = pair
     with loaded(mutants.write_mutant(mid, part, tmp_path / "mutant")) as buggy:
-        assert BEHAVIOUR_PROBES[mid](buggy, digits_small)
+        assert BEHAVIOUR_PROBES[mid](buggy, digits_small, part)
     with loaded(mutants.write_reference(tmp_path / "reference")) as reference:
-        assert not BEHAVIOUR_PROBES[mid](reference, digits_small)
+        assert not BEHAVIOUR_PROBES[mid](reference, digits_small, part)
 
 
 # Probes: each returns True when the submission shows the bug.
@@ -396,27 +401,27 @@ def _recording(mods):
     return model
 
 
-def _probe_ascent(mods, data):
+def _probe_ascent(mods, data, part=None):
     X, y = data
     history = train(mods["linear_classifier"].LinearSVM(), X, y, learning_rate=1e-2, num_iters=30)
     return history[-1] > history[0]
 
 
-def _probe_same_batches(mods, data):
+def _probe_same_batches(mods, data, part=None):
     X, y = data
     model = _recording(mods)
     train(model, X, y, num_iters=3, batch_size=20)
     return all(np.array_equal(model.batches[0], b) for b in model.batches[1:])
 
 
-def _probe_first_rows(mods, data):
+def _probe_first_rows(mods, data, part=None):
     X, y = data
     model = _recording(mods)
     train(model, X, y, num_iters=3, batch_size=20)
     return all(np.array_equal(b, X[:20]) for b in model.batches)
 
 
-def _probe_reinit(mods, data):
+def _probe_reinit(mods, data, part=None):
     X, y = data
     model = mods["linear_classifier"].LinearSVM()
     model.W = W0 = np.full((X.shape[1], 10), 0.5)
@@ -431,12 +436,12 @@ def _predict(mods, data):
     return np.asarray(model.predict(X)), X
 
 
-def _probe_predict_axis(mods, data):
+def _probe_predict_axis(mods, data, part=None):
     labels, X = _predict(mods, data)
     return labels.shape != (X.shape[0],)
 
 
-def _probe_predict_floats(mods, data):
+def _probe_predict_floats(mods, data, part=None):
     labels, _ = _predict(mods, data)
     return not np.issubdtype(labels.dtype, np.integer)
 
@@ -452,11 +457,13 @@ class _ProbeModel:
         self.W = None
         self.pair = None
         self.trained = []
+        self.settings = []
         _ProbeModel.instances.append(self)
 
     def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False, seed=None):
         self.pair = (learning_rate, reg)
         self.trained.append(self.pair)
+        self.settings.append((num_iters, batch_size))
         return []
 
     def predict(self, X):
@@ -474,32 +481,140 @@ def _tune(mods):
     return best, results
 
 
-def _probe_by_train(mods, data):
+def _probe_by_train(mods, data, part=None):
     best, _ = _tune(mods)
     return best.pair == (1.0, 0.1)
 
 
-def _probe_reused(mods, data):
+def _probe_reused(mods, data, part=None):
     _tune(mods)
     return len(_ProbeModel.instances) == 1
 
 
-def _probe_ignored(mods, data):
+def _probe_ignored(mods, data, part=None):
     best, _ = _tune(mods)
     return {p for m in _ProbeModel.instances for p in m.trained} != {(1.0, 0.1), (2.0, 0.1)}
 
 
+def _probe_modifies_w(mods, data, part):
+    fn = getattr(mods["linear_svm" if part.startswith("svm") else "softmax"], part)
+    W, X, y, reg = M.sample_args(part)
+    W0 = W.copy()
+    fn(W, X, y, reg)
+    return not np.array_equal(W, W0)
+
+
+def _probe_loops(mods, data, part):
+    module = "linear_svm" if part.startswith("svm") else "softmax"
+    return bool(find_loops([(f"{module}.py", inspect.getsource(mods[module]))], part))
+
+
+class _Spy:
+    """Wraps a LinearSVM: records every loss call and the initial W."""
+
+    def __init__(self, mods):
+        base = mods["linear_classifier"].LinearSVM
+        spy = self
+
+        class Spied(base):
+            def loss(self, X_batch, y_batch, reg):
+                spy.regs.append(reg)
+                spy.batches.append(X_batch.copy())
+                if spy.W_init is None:
+                    spy.W_init = self.W.copy()
+                return super().loss(X_batch, y_batch, reg)
+
+        self.model, self.regs, self.batches, self.W_init = Spied(), [], [], None
+
+
+def _probe_ignores_reg(mods, data, part):
+    spy = _Spy(mods)
+    train(spy.model, *data, reg=0.5, num_iters=3)
+    return spy.regs != [0.5] * 3
+
+
+def _probe_unique_classes(mods, data, part):
+    X, y = data
+    keep = y != 1
+    spy = _Spy(mods)
+    try:
+        train(spy.model, X[keep], y[keep], num_iters=1)
+    except IndexError:  # the largest label has no column of W
+        pass
+    return spy.W_init is None or spy.W_init.shape[1] != int(y.max()) + 1
+
+
+def _probe_init_scale(mods, data, part):
+    spy = _Spy(mods)
+    train(spy.model, *data, num_iters=1)
+    return not 2e-4 < float(np.std(spy.W_init)) < 5e-3
+
+
+def _probe_ignores_seed(mods, data, part):
+    a, b = _Spy(mods), _Spy(mods)
+    train(a.model, *data, num_iters=2, seed=4)
+    train(b.model, *data, num_iters=2, seed=4)
+    return not all(np.array_equal(u, v) for u, v in zip(a.batches, b.batches))
+
+
+def _probe_history(mods, data, part):
+    history = train(mods["linear_classifier"].LinearSVM(), *data, num_iters=3)
+    return not (isinstance(history, list) and len(history) == 3)
+
+
+def _probe_step_count(mods, data, part):
+    spy = _Spy(mods)
+    train(spy.model, *data, num_iters=3)
+    return len(spy.regs) != 3
+
+
+def _probe_wrong_loss(mods, data, part):
+    cls = part.split(".")[0]
+    own = "svm_loss_vectorized" if cls == "LinearSVM" else "softmax_loss_vectorized"
+    W, X, y, reg = M.sample_args(own)
+    model = getattr(mods["linear_classifier"], cls)()
+    model.W = W
+    expected = getattr(mods["linear_svm" if cls == "LinearSVM" else "softmax"], own)(W, X, y, reg)
+    return not np.isclose(model.loss(X, y, reg)[0], expected[0])
+
+
+def _probe_last_model(mods, data, part):
+    _ProbeModel.instances = []
+    X, y = np.zeros((10, 2)), np.zeros(10, int)
+    Xv, yv = np.zeros((11, 2)), np.zeros(11, int)
+    best, _, _ = mods["tuning"].tune_hyperparameters(_ProbeModel, X, y, Xv, yv, [2.0, 1.0], [0.1], num_iters=1,
+                                                     batch_size=1)
+    return best.pair != (2.0, 0.1)
+
+
+def _probe_swapped(mods, data, part):
+    _, results = _tune(mods)  # (1.0, 0.1): train accuracy 9/10, validation accuracy 4/11
+    return not np.allclose(results[(1.0, 0.1)], (0.9, 4 / 11))
+
+
+def _probe_num_iters(mods, data, part):
+    _tune(mods)
+    return any(m.settings != [(1, 1)] for m in _ProbeModel.instances)
+
+
 BEHAVIOUR_PROBES = {
+    "loss_modifies_w": _probe_modifies_w, "vectorized_with_loops": _probe_loops,
     "sgd_ascent": _probe_ascent, "sgd_reused_minibatch": _probe_same_batches,
     "sgd_first_rows_only": _probe_first_rows, "sgd_reinitializes_w": _probe_reinit,
+    "sgd_ignores_reg": _probe_ignores_reg, "sgd_classes_from_unique": _probe_unique_classes,
+    "sgd_init_unscaled": _probe_init_scale, "sgd_ignores_seed": _probe_ignores_seed,
+    "sgd_history_missing": _probe_history, "sgd_one_step_short": _probe_step_count,
+    "classifier_wrong_loss": _probe_wrong_loss,
     "predict_wrong_axis": _probe_predict_axis, "predict_float_labels": _probe_predict_floats,
-    "tune_selects_by_train": _probe_by_train, "tune_reuses_model": _probe_reused,
-    "tune_ignores_hyperparameters": _probe_ignored,
+    "tune_selects_by_train": _probe_by_train, "tune_returns_last_model": _probe_last_model,
+    "tune_results_swapped": _probe_swapped, "tune_ignores_num_iters": _probe_num_iters,
+    "tune_reuses_model": _probe_reused, "tune_ignores_hyperparameters": _probe_ignored,
 }
 
 
 def test_every_behavioural_entry_has_a_probe():
-    assert set(BEHAVIOUR_PROBES) == set(mutants.EDITS) == {m.id for m in M.CATALOG if m.variant is None}
+    behavioural = {m.id for m in M.CATALOG if m.variant is None}
+    assert set(BEHAVIOUR_PROBES) == set(mutants.EDITS) | set(mutants.STAND_INS) == behavioural
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if report.passed:
             outcome_ = TestOutcome(part, check, points, points, "passed", _docline(item), [])
         elif isinstance(exc, CheckFailed):
-            outcome_ = TestOutcome(part, check, 0.0, points, "failed", exc.message, exc.misconceptions)
+            outcome_ = TestOutcome(part, check, 0.0, points, "failed", exc.message, exc.misconceptions,
+                                   exc.whole_part)
         else:  # a bug in the grader itself: never blame the student with a traceback
             grading.log_internal_error(f"{item.nodeid}\n{''.join(traceback.format_exception(exc))}")
             outcome_ = TestOutcome(part, check, 0.0, points, "failed",

@@ -13,84 +13,128 @@ import numpy as np
 import pytest
 
 from autograder.inputs import DIGITS_TRAIN_KWARGS, digits
+from autograder.probes import delegation_reply, lsq_loss
 from autograder.reference import entries, reference_loss
 from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
 
 TRAIN = "LinearClassifier.train"
 
 
-def small_problem(rng: np.random.Generator, N: int = 30, D: int = 5, C: int = 4):
+def small_problem(rng: np.random.Generator, N: int = 30, D: int = 5, C: int = 4, labels: tuple[int, ...] | None = None):
     X = rng.standard_normal((N, D))
-    y = rng.integers(0, C, N)
-    y[:C] = np.arange(C)  # every class present: C = max(y) + 1
+    labels = tuple(range(C)) if labels is None else labels
+    y = np.asarray(labels)[rng.integers(0, len(labels), N)]
+    y[: len(labels)] = labels  # every given label present: C = max(y) + 1
     return X, y
 
 
-def probe(grading, rng, N: int = 30, **kwargs):
-    X, y = small_problem(rng, N=N)
+def train_trace(grading, X, y, **kwargs) -> dict:
+    """The student's train observed through the recording probe loss (see ``child.py``)."""
     grading.require(TRAIN)
     trace = require_ok(grading.student.probe_train(X, y, **kwargs), "LinearClassifier.train")
     if not isinstance(trace, dict):
         raise CheckFailed(f"LinearClassifier.train could not be observed (got {describe_value(trace)}).")
-    return X, y, trace
+    return trace
+
+
+def probe(grading, rng, N: int = 30, labels: tuple[int, ...] | None = None, **kwargs):
+    X, y = small_problem(rng, N=N, labels=labels)
+    return X, y, train_trace(grading, X, y, **kwargs)
+
+
+def batch_rows(trace: dict, t: int, X: np.ndarray) -> np.ndarray:
+    """The rows of X used at step t (validated: integers, all rows of X with their labels)."""
+    rows = as_array(trace["batches"][t] if t < len(trace["batches"]) else None, f"the rows of minibatch {t + 1}",
+                    kinds="iu")
+    if rows.ndim != 1 or np.any(rows < 0) or np.any(rows >= len(X)):
+        raise CheckFailed("Some minibatch rows are not rows of X, or their labels do not match y: take X and y "
+                          "with the same indices.")
+    return rows
 
 
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_sgd_steps(grading, rng, part):
-    """Every step is W <- W - learning_rate * dW, and the loss history is what loss() returned."""
+    """num_iters steps W <- W - learning_rate * dW of loss(X_batch, y_batch, reg), with train's own reg;
+    train returns the losses."""
     W0 = 0.01 * rng.standard_normal((5, 4))
-    lr = 0.05
-    _, _, trace = probe(grading, rng, W0=W0, learning_rate=lr, reg=0.1, num_iters=6, batch_size=8, seed=3)
-    seen, grads = trace["W_seen"], trace["grads"]
-    if len(seen) != 6:
-        raise CheckFailed(f"train called loss() {len(seen)} times for num_iters=6; expected once per iteration.")
-    steps = list(zip(seen, grads, [*seen[1:], trace["W_final"]]))
-    for t, (before, grad, after) in enumerate(steps):
-        after = as_array(after, "self.W after a step", before.shape)
+    lr, reg, steps = 0.05, 0.1, 6
+    X, y, trace = probe(grading, rng, W0=W0, learning_rate=lr, reg=reg, num_iters=steps, batch_size=8, seed=3)
+    seen = trace["W_seen"]
+    if len(seen) != steps:
+        extra = entries("sgd_one_step_short") if len(seen) == steps - 1 else []
+        raise CheckFailed(f"train called loss() {len(seen)} times for num_iters={steps}; expected once per "
+                          "iteration.", extra)
+    regs = trace["regs"]
+    if any(not isinstance(r, (int, float)) or not close(r, reg) for r in regs):
+        raise CheckFailed(f"train was given reg = {reg} but called self.loss with reg = {describe_value(regs[0])}: "
+                          "pass train's reg on to the loss.", entries("sgd_ignores_reg"))
+    # Each step is recomputed here, from the rows the step used and the reg train was given: what the
+    # student process reports about its loss calls is checked, not believed.
+    history = trace["history"]
+    if not isinstance(history, list) or len(history) != steps:
+        raise CheckFailed(f"train should return the list of the {steps} losses; it returned "
+                          f"{describe_value(history)}.", entries("sgd_history_missing"))
+    after_all = [*seen[1:], trace["W_final"]]
+    for t in range(steps):
+        before = as_array(seen[t], f"self.W at step {t + 1}", W0.shape)
+        after = as_array(after_all[t], "self.W after a step", W0.shape)
+        rows = batch_rows(trace, t, X)
+        loss, grad = lsq_loss(before, X[rows], y[rows], reg)
         if np.allclose(after, before + lr * grad, rtol=1e-9, atol=1e-12):
             raise CheckFailed(f"Step {t + 1} moved W up the gradient (W + learning_rate * dW): that increases "
                               "the loss.", entries("sgd_ascent"))
         if not np.allclose(after, before - lr * grad, rtol=1e-9, atol=1e-12):
             if np.allclose(after, before):
                 raise CheckFailed(f"Step {t + 1} did not change W: update self.W with the gradient.")
-            raise CheckFailed(f"Step {t + 1}: W changed, but not by -learning_rate * dW "
-                              f"(learning_rate = {lr}).")
-    history = trace["history"]
-    if not isinstance(history, list) or len(history) != 6:
-        raise CheckFailed(f"train should return the list of the 6 losses; it returned {describe_value(history)}.")
-    if not all(close(h, expected, rtol=1e-9) for h, expected in zip(history, trace["losses"])):
-        raise CheckFailed("The returned loss history is not the sequence of losses computed at each step.")
+            raise CheckFailed(f"Step {t + 1}: W changed, but not by -learning_rate * dW of this step's minibatch "
+                              f"loss (learning_rate = {lr}, reg = {reg}).")
+        if not isinstance(history[t], (int, float)) or not close(history[t], loss, rtol=1e-9):
+            raise CheckFailed("The returned loss history is not the sequence of losses computed at each step.")
 
 
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_minibatch_sampling(grading, rng, part):
-    """Each step uses a fresh random minibatch of batch_size examples from all N, drawn with replacement."""
+    """Each step uses a fresh random minibatch of batch_size examples from all N (with or without
+    replacement), drawn reproducibly from the seed."""
     X, _, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
     if all(np.array_equal(b, np.arange(10)) for b in trace["batches"]):
         raise CheckFailed(f"With N = {len(X)} and batch_size = 10, every minibatch was the first 10 rows of X: "
                           "sample indices from all N examples.", entries("sgd_first_rows_only"))
-    X, _, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50, seed=5)
-    batches = trace["batches"]  # row indices of X used at each step (-1: not a row of X, or a wrong label)
+    # N >= batch_size: sampling with and without replacement are both correct SGD, and both work.
+    X, y = small_problem(rng, N=80)
+    settings = dict(learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50)
+    trace = train_trace(grading, X, y, seed=5, **settings)
+    batches = [batch_rows(trace, t, X) for t in range(len(trace["batches"]))]
     if any(len(b) != 50 for b in batches):
-        raise CheckFailed(f"Minibatches have sizes {[len(b) for b in batches]}; expected batch_size = 50 each "
-                          f"(with N = {len(X)}, that needs sampling with replacement).")
-    if any(np.any(np.asarray(b) < 0) for b in batches):
-        raise CheckFailed("Some minibatch rows are not rows of X, or their labels do not match y: take X and y "
-                          "with the same indices.")
+        raise CheckFailed(f"Minibatches have sizes {[len(b) for b in batches]}; expected batch_size = 50 each.")
     if all(np.array_equal(batches[0], b) for b in batches[1:]):
         raise CheckFailed("Every step used the same minibatch: draw new indices at every iteration.",
                           entries("sgd_reused_minibatch"))
+    again = train_trace(grading, X, y, seed=5, **settings)
+    other = train_trace(grading, X, y, seed=6, **settings)
+    if not all(np.array_equal(a, b) for a, b in zip(trace["batches"], again["batches"])):
+        raise CheckFailed("Two runs of train with seed=5 drew different minibatches: draw the initialization and "
+                          "the minibatches from a generator created from seed.", entries("sgd_ignores_seed"))
+    if all(np.array_equal(a, b) for a, b in zip(trace["batches"], other["batches"])):
+        raise CheckFailed("train drew the same minibatches with seed=5 and seed=6: the seed is not used.",
+                          entries("sgd_ignores_seed"))
 
 
 @pytest.mark.parametrize("part", (TRAIN,))
 def test_initialization(grading, rng, part):
-    """W starts as 0.001 * randn(D, C) when it is None, and is kept when already set."""
-    X, y, trace = probe(grading, rng, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
-    W_init = as_array(trace["W_seen"][0] if trace["W_seen"] else None, "the initial W", (X.shape[1], 4))
+    """W starts as 0.001 * randn(D, C), C = max(y) + 1, when it is None, and is kept when already set."""
+    X, y, trace = probe(grading, rng, labels=(0, 2, 3), learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10,
+                        seed=1)
+    first = trace["W_seen"][0] if trace["W_seen"] else None
+    if isinstance(first, np.ndarray) and first.shape == (X.shape[1], 3):
+        raise CheckFailed("With labels 0, 2 and 3 (class 1 missing from y) W got 3 columns; labels are class "
+                          "indices, so C = max(y) + 1 = 4.", entries("sgd_classes_from_unique"))
+    W_init = as_array(first, "the initial W", (X.shape[1], 4))
     std = float(np.std(W_init))
     if not 2e-4 < std < 5e-3 or np.allclose(W_init, 0):
+        extra = entries("sgd_init_unscaled") if 0.3 < std < 3 else []
         raise CheckFailed(f"The initial W has standard deviation {std:.2g}; expected small random values "
-                          "0.001 * randn(D, C) (std about 0.001).")
+                          "0.001 * randn(D, C) (std about 0.001).", extra)
     W0 = rng.standard_normal((X.shape[1], 4))
     _, _, trace = probe(grading, rng, W0=W0, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
     if not trace["W_seen"] or not np.array_equal(trace["W_seen"][0], W0):
@@ -149,27 +193,50 @@ def test_integer_labels(grading, rng, part):
                           entries("predict_float_labels"))
 
 
+LOSS_FUNCTIONS = {"LinearSVM": ("svm_loss_vectorized", "svm_loss_naive"),
+                  "Softmax": ("softmax_loss_vectorized", "softmax_loss_naive")}
+
+
 @pytest.mark.parametrize("part", ("LinearSVM.loss", "Softmax.loss"))
 def test_delegates(grading, rng, part):
-    """The classifier's loss is its loss function applied to self.W."""
+    """The classifier's loss is its loss function applied to (self.W, X_batch, y_batch, reg).
+
+    Observed with stand-ins for the loss functions, so it does not depend on whether the
+    student's loss functions themselves are right (or load at all).
+    """
     cls = part.split(".")[0]
-    function = "svm_loss_vectorized" if cls == "LinearSVM" else "softmax_loss_vectorized"
+    own = LOSS_FUNCTIONS[cls]
+    other = next(names for name, names in LOSS_FUNCTIONS.items() if name != cls)
     X, y = small_problem(rng)
     W, reg = 0.1 * rng.standard_normal((X.shape[1], 4)), 0.3
+    key = {"A": rng.standard_normal(W.shape), "r": float(rng.uniform(1, 2)), "s": float(rng.uniform(1, 2)),
+           "t": float(rng.uniform(1, 2))}
     grading.require(part)
+    value = require_ok(grading.student.probe_delegation(cls, [*own, *other], key, W, X, y, reg), f"{cls}().loss")
+    result = value.get("result") if isinstance(value, dict) else value
+    called = value.get("called") if isinstance(value, dict) else None
+    if isinstance(called, list) and called:
+        if called[0] in other:
+            raise CheckFailed(f"{cls}().loss called {called[0]}: a {cls} trains with its own loss, {own[0]}.",
+                              entries("classifier_wrong_loss"))
+        if not same_reply(result, delegation_reply(W, X, y, reg, key)):
+            raise CheckFailed(f"{cls}().loss(X, y, reg) should return {own[0]}(self.W, X, y, reg) unchanged; it "
+                              f"called {called[0]}, but with other arguments or changed its result.")
+        return
+    # The loss is computed in the method itself: it must equal the student's own function, or
+    # the reference where that function fails.
     value = require_ok(grading.student.method(cls, "loss", X, y, reg, W=W), f"{cls}().loss")
     result = value["result"] if isinstance(value, dict) else value
-    direct = grading.student.call(function, W, X, y, reg)
-    if direct.ok:  # delegation: exactly what the student's own function returns, right or wrong;
-        # if that function fails, the reference stands in for it (below)
+    direct = grading.student.call(own[0], W, X, y, reg)
+    if direct.ok:
         if not same_reply(result, direct.value):
-            raise CheckFailed(f"{cls}().loss(X, y, reg) should return {function}(self.W, X, y, reg); it returned "
-                              f"{describe_value(result)} where {function} returned {describe_value(direct.value)}.")
+            raise CheckFailed(f"{cls}().loss(X, y, reg) should return {own[0]}(self.W, X, y, reg); it returned "
+                              f"{describe_value(result)} where {own[0]} returned {describe_value(direct.value)}.")
         return
     loss, dW = as_loss_and_grad(result, W.shape, f"{cls}.loss")
-    expected = reference_loss(function, W, X, y, reg)
+    expected = reference_loss(own[0], W, X, y, reg)
     if not close(loss, expected[0]) or not np.allclose(dW, expected[1], rtol=1e-6, atol=1e-9):
-        raise CheckFailed(f"{cls}().loss(X, y, reg) should return {function}(self.W, X, y, reg); it returned "
+        raise CheckFailed(f"{cls}().loss(X, y, reg) should return {own[0]}(self.W, X, y, reg); it returned "
                           f"a different loss ({loss:.6g} vs {expected[0]:.6g}).")
 
 

@@ -42,13 +42,31 @@ def test_centered_differences(grading, rng, part):
     """With a coarse step h = 1e-3 the error stays O(h**2): centered, not forward, differences."""
     spec, x = random_function(rng, (5,))
     h = 1e-3
-    grad, _ = numerical_gradient(grading, part, spec, x, f"{part} with h = {h:g}", h=h)
+    grad, result = numerical_gradient(grading, part, spec, x, f"{part} with h = {h:g}", h=h)
+    steps = evaluation_steps(result, x)
+    if steps.size and not np.allclose(steps, h, rtol=1e-6, atol=0):
+        raise CheckFailed(f"Called with h = {h:g}, your function evaluated f at x + {float(steps.max()):.3g} (one "
+                          "entry changed): use the h you are given.", entries("numgrad_ignores_h"))
     err = float(np.max(np.abs(grad - Elementwise.from_spec(spec).gradient(x))))
     if err > 1e-5:  # centered: about h**2 = 1e-6; forward: about h * |f''| = 1e-3
         raise CheckFailed(f"With h = {h:g} your numeric gradient is off by up to {err:.2g}. Centered differences "
                           f"(f(x+h) - f(x-h)) / 2h are accurate to about h**2 = {h * h:g}; an error near h "
                           "suggests a one-sided (forward) difference, or that the h you were given is not used.",
                           diagnose(part, (spec, x, h), grad))
+
+
+def evaluation_steps(result, x: np.ndarray) -> np.ndarray:
+    """How far from x the function argument was moved at each evaluation (nonzero moves only).
+
+    The function is the harness's callable; the points it records are checked against the
+    given h, so a forged record only shows a step the code did not take.
+    """
+    calls = result.calls[0] if result.calls else {}
+    points = calls.get("points") if isinstance(calls, dict) else None
+    if not isinstance(points, np.ndarray) or points.ndim != x.ndim + 1 or points.shape[1:] != x.shape:
+        return np.zeros(0)
+    moves = np.abs(points - x).reshape(len(points), -1).max(axis=1)
+    return moves[moves > 0]
 
 
 @pytest.mark.parametrize("part", ("eval_numerical_gradient",))
@@ -67,7 +85,8 @@ def _require_restored(part, x, result):
         changed = int(np.sum(after != x)) if isinstance(after, np.ndarray) and after.shape == x.shape else "some"
         raise CheckFailed(f"{part} left x changed ({changed} entries differ after the call). Perturb one entry, "
                           "evaluate, and put the original value back before moving on.",
-                          entries("numgrad_x_not_restored") if part == "eval_numerical_gradient" else [])
+                          entries("numgrad_x_not_restored" if part == "eval_numerical_gradient"
+                                  else "gradcheck_x_not_restored"))
 
 
 def sparse_errors(grading, part, spec, x, analytic, what, **kwargs):
@@ -95,10 +114,14 @@ def test_relative_errors(grading, rng, part):
 
 @pytest.mark.parametrize("part", ("grad_check_sparse",))
 def test_reproducible_with_seed(grading, rng, part):
-    """The same seed checks the same entries; another seed checks others."""
+    """The same seed checks the same entries; another seed checks others; each check draws a new entry."""
     spec, x = random_function(rng, (10, 10))
     noisy = Elementwise.from_spec(spec).gradient(x) * rng.uniform(0.5, 1.5, x.shape)  # a distinct error at every entry
     first, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
+    if np.unique(first).size == 1:  # with 100 entries, 5 draws of one entry happen once in 1e8
+        raise CheckFailed(f"The {len(first)} relative errors of one call are all equal ({first[0]:.3g}): the same "
+                          "entry was checked every time. Draw a new random entry for each check.",
+                          entries("gradcheck_same_entry"))
     again, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=7", num_checks=5, seed=7)
     other, _ = sparse_errors(grading, part, spec, x, noisy, f"{part} with seed=8", num_checks=5, seed=8)
     if not np.array_equal(first, again):

@@ -13,7 +13,7 @@ import pytest
 
 from autograder.inputs import LossCase, edge_cases, kink_free_case, random_case, stability_cases, standard_cases
 from autograder.loops import find_loops
-from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, reference_loss, rel_error
+from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, entries, reference_loss, rel_error
 from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
 
 
@@ -94,7 +94,8 @@ def test_inputs_unchanged(grading, rng, part):
     for name, before, after in zip(("W", "X", "y"), case.args, result.inputs_after or ()):
         if not isinstance(after, np.ndarray) or after.shape != before.shape or not np.array_equal(after, before):
             raise CheckFailed(f"{part} modified its input {name}. A loss function must leave its inputs as they "
-                              "were: the caller (e.g. the training loop) still needs them.")
+                              "were: the caller (e.g. the training loop) still needs them.",
+                              entries("loss_modifies_w") if name == "W" and part in VECTORIZED_PARTS else [])
 
 
 @pytest.mark.parametrize("part", VECTORIZED_PARTS)
@@ -108,7 +109,8 @@ def test_no_python_loops(grading, rng, part):
     if loops:
         listed = "; ".join(str(loop) for loop in loops[:5])
         raise CheckFailed(f"{part} should use no Python loops, but it has {listed}. Express the whole batch with "
-                          "array operations (matrix products, broadcasting, fancy indexing).")
+                          "array operations (matrix products, broadcasting, fancy indexing).",
+                          entries("vectorized_with_loops"))
 
 
 @pytest.mark.parametrize("part", VECTORIZED_PARTS)
@@ -131,7 +133,7 @@ def test_faster_than_naive(grading, rng, part):
     if slow / fast < minimum:
         raise CheckFailed(f"{part} took {fast * 1e3:.1f} ms on N={N}, D={D}, C={C}; loops over the examples and "
                           f"classes take {slow * 1e3:.1f} ms: only {slow / fast:.1f}x faster (at least {minimum:g}x "
-                          "expected).")
+                          "expected).", entries("vectorized_with_loops"))
 
 
 TIMING_SHAPE = (1000, 5, 10)

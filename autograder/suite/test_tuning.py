@@ -18,17 +18,32 @@ from autograder.verdicts import CheckFailed, as_array, describe_value, require_o
 PART = "tune_hyperparameters"
 
 
+#: What the probe passes on to train, checked at every train call.
+TRAIN_SETTINGS = {"num_iters": 7, "batch_size": 3, "seed": 11}
+
+
 def designed_grid(rng: np.random.Generator) -> dict:
-    """A 3 x 2 grid of distinct designed accuracies; the best-train and best-val pairs differ."""
+    """A 3 x 2 grid of distinct designed accuracies.
+
+    The best-train and best-val pairs differ, and the best-val pair is neither the first nor
+    the last pair trained, whether the grid is walked by learning rate or by reg first: a
+    search that returns the first or the last model it trained shows.
+    """
     lrs, regs = [1e-3, 1e-2, 1e-1], [0.01, 1.0]
     pairs = [(lr, reg) for lr in lrs for reg in regs]
     val = rng.permutation(len(pairs)) / 10 + 0.2  # 0.2 ... 0.7, all distinct
+    ends = [pairs.index((lrs[0], regs[0])), pairs.index((lrs[-1], regs[-1]))]
+    best = int(np.argmax(val))
+    if best in ends:  # move the best into the middle of the walk
+        middle = [i for i in range(len(pairs)) if i not in ends]
+        swap = middle[int(rng.integers(len(middle)))]
+        val[best], val[swap] = val[swap], val[best]
     order = np.argsort(val)
     train = np.empty_like(val)
     train[order] = np.roll(val[order], 1) + 0.25  # the worst validation pair gets the best training accuracy
     return {"learning_rates": lrs, "regularization_strengths": regs,
             "acc_train": {p: float(a) for p, a in zip(pairs, train)},
-            "acc_val": {p: float(a) for p, a in zip(pairs, val)}}
+            "acc_val": {p: float(a) for p, a in zip(pairs, val)}, **TRAIN_SETTINGS}
 
 
 def run_probe(grading, rng):
@@ -51,6 +66,11 @@ def test_selects_by_validation(grading, rng, part):
         raise CheckFailed("The returned model is the one with the best TRAINING accuracy. Choose by validation "
                           "accuracy: it estimates how the model does on data it has not seen.",
                           entries("tune_selects_by_train"))
+    trained = value.get("trained") or []
+    last = tuple(trained[-1][1:3]) if trained and isinstance(trained[-1], (tuple, list)) else None
+    if chosen != best_val_pair and chosen == last:
+        raise CheckFailed(f"The returned model is the last one trained, (lr, reg) = {chosen}; the best validation "
+                          f"accuracy belongs to {best_val_pair}.", entries("tune_returns_last_model"))
     if chosen != best_val_pair:
         raise CheckFailed(f"The returned model was trained with (lr, reg) = {chosen}; the best validation accuracy "
                           f"belongs to {best_val_pair}.")
@@ -74,6 +94,9 @@ def test_results_table(grading, rng, part):
         if pair not in spec["acc_val"]:
             raise CheckFailed(f"results has a key {pair!r} that is not an (lr, reg) pair of the grid.")
         expected = (spec["acc_train"][pair], spec["acc_val"][pair])
+        if isinstance(entry, (tuple, list)) and len(entry) == 2 and np.allclose(entry, expected[::-1]):
+            raise CheckFailed(f"results[{pair}] is {describe_value(entry)} = (validation, training accuracy); "
+                              "expected (train accuracy, validation accuracy).", entries("tune_results_swapped"))
         if not isinstance(entry, (tuple, list)) or len(entry) != 2 or not np.allclose(entry, expected):
             raise CheckFailed(f"results[{pair}] is {describe_value(entry)}; expected (train accuracy, validation "
                               f"accuracy) = {expected}.")
@@ -81,7 +104,8 @@ def test_results_table(grading, rng, part):
 
 @pytest.mark.parametrize("part", (PART,))
 def test_fresh_model_per_pair(grading, rng, part):
-    """Every pair trains its own new model, with that pair's learning rate and reg."""
+    """Every pair trains its own new model, with that pair's learning rate and reg and the search's
+    num_iters and batch_size."""
     spec, value = run_probe(grading, rng)
     trained = value.get("trained", [])
     instances = {record[0] for record in trained}
@@ -93,6 +117,14 @@ def test_fresh_model_per_pair(grading, rng, part):
     if passed != set(spec["acc_val"]):
         raise CheckFailed("The models were not trained with the grid's (learning_rate, reg) pairs: pass each pair "
                           "to train.", entries("tune_ignores_hyperparameters"))
+    # (The seed may reach train as an argument, or through numpy's global generator for a train
+    # without a seed parameter: both are reproducible, so it is not checked here.)
+    wanted = (TRAIN_SETTINGS["num_iters"], TRAIN_SETTINGS["batch_size"])
+    got = {tuple(record[3:5]) for record in trained}
+    if got != {wanted}:
+        raise CheckFailed(f"tune_hyperparameters was called with (num_iters, batch_size) = {wanted}, but train "
+                          f"received {sorted(got, key=str)[0]}: pass them on to train.",
+                          entries("tune_ignores_num_iters"))
 
 
 @pytest.mark.parametrize("part", (PART,))

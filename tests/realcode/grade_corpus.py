@@ -1,8 +1,8 @@
 """Grade the real CS231n submissions of ``manifest.json`` and list every part that lost points.
 
 Restores the corpus (``restore.py``) into a temporary folder, runs ``linclass grade`` of a
-kit on it, and prints one row per (entry, part) that did not get full marks, with the first
-failing check and the first line of its output::
+kit on it, and prints one row per (entry, part) that did not get full marks, followed by
+each failing check of that part with the first line of its output::
 
     python tests/realcode/grade_corpus.py --layout flat --kit /path/to/frozen/kit --out build/realcode
 
@@ -39,7 +39,7 @@ def lost_points(results: dict, handed_in: set[str]) -> dict[str, list]:
     Returns
     -------
     dict
-        part -> [points lost, points possible, first failing check name, first output line].
+        part -> [points lost, points possible, [(failing check, first line of its output), ...]].
     """
     parts: dict[str, list] = {}
     for test in results.get("tests", []):
@@ -48,14 +48,12 @@ def lost_points(results: dict, handed_in: set[str]) -> dict[str, list]:
         if missing and missing.group(1) + ".py" not in handed_in:
             continue
         for tag in test.get("tags") or ["(untagged)"]:
-            row = parts.setdefault(tag, [0.0, 0.0, "", ""])
+            row = parts.setdefault(tag, [0.0, 0.0, []])
             row[1] += test["max_score"]
             lost = test["max_score"] - test["score"]
             if lost > 1e-9:
                 row[0] += lost
-                if not row[2]:
-                    row[2] = test["name"]
-                    row[3] = output.strip().splitlines()[0] if output.strip() else "(no output)"
+                row[2].append((test["name"], output.strip().splitlines()[0] if output.strip() else "(no output)"))
     return {tag: row for tag, row in parts.items() if row[0] > 1e-9}
 
 
@@ -72,7 +70,7 @@ def run_grader(kit: Path, paths: list[Path], out: Path, jobs: int) -> None:
 
 def report(entries: list[dict], out: Path) -> tuple[list[str], dict[str, float]]:
     """The table rows of lost points, and each entry's total score."""
-    rows = [f"{'entry':58} {'part':26} {'lost':>9}  first failing check: first line of output"]
+    rows = [f"{'entry':58} {'part':26} lost/max", "    failing check: first line of its output"]
     totals: dict[str, float] = {}
     for entry in entries:
         path = out / entry["id"] / "results.json"
@@ -81,8 +79,9 @@ def report(entries: list[dict], out: Path) -> tuple[list[str], dict[str, float]]
             continue
         results = json.loads(path.read_text(encoding="utf-8"))
         totals[entry["id"]] = results.get("score", 0.0)
-        for tag, (lost, possible, name, line) in sorted(lost_points(results, set(entry["files"])).items()):
-            rows.append(f"{entry['id']:58} {tag:26} {lost:4g}/{possible:<4g}  {name}: {line[:160]}")
+        for tag, (lost, possible, failing) in sorted(lost_points(results, set(entry["files"])).items()):
+            rows.append(f"{entry['id']:58} {tag:26} {lost:4g}/{possible:g}")
+            rows.extend(f"    {name}: {line[:160]}" for name, line in failing)
     return rows, totals
 
 

@@ -164,13 +164,44 @@ def _same_program(original: str, converted: str) -> bool:
     return same and (_compiles(converted) or not _compiles(original))
 
 
-def to_tabs(data: bytes) -> tuple[bytes, str | None]:
-    """``data`` with the leading indentation of each line outside strings turned into tabs.
+def _block_levels(tokens: list[tokenize.TokenInfo]) -> dict[int, tuple[int, int]]:
+    """Line number -> (block depth, indentation width) of the statement that line belongs to.
 
-    The indentation unit is the smallest indentation of any block.  A line indented by a
-    width that is not a multiple of the unit (a continuation line) keeps the remainder as
-    spaces.  The result is kept only when it tokenizes to the same program (and compiles
-    whenever the original compiles).
+    Every line of a logical line (its continuation lines too) gets the depth and width of
+    the statement that starts it; lines inside multi-line strings get none.
+    """
+    levels: dict[int, tuple[int, int]] = {}
+    stack = [0]
+    current = (0, 0)
+    at_start = True
+    skip = {tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+            tokenize.ENDMARKER}
+    for tok in tokens:
+        if tok.type == tokenize.INDENT:
+            stack.append(len(tok.string))
+        elif tok.type == tokenize.DEDENT:
+            stack.pop()
+        elif tok.type not in skip and at_start:
+            current = (len(stack) - 1, stack[-1])
+            levels[tok.start[0]] = current
+            at_start = False
+        if tok.type == tokenize.NEWLINE:
+            at_start = True
+        for line in range(tok.start[0], tok.end[0] + 1):
+            if tok.type == tokenize.STRING and line > tok.start[0]:
+                levels[line] = (-1, 0)  # inside a string: leave alone
+            else:
+                levels.setdefault(line, current)
+    return levels
+
+
+def to_tabs(data: bytes) -> tuple[bytes, str | None]:
+    """``data`` with each line's leading indentation turned into one tab per block level.
+
+    A statement nested k blocks deep starts with k tabs, whatever widths its blocks used;
+    a continuation line or comment keeps its extra spaces beyond its statement's own
+    indentation; lines inside multi-line strings are left alone.  The result is kept only
+    when it tokenizes to the same program (and compiles whenever the original compiles).
 
     Parameters
     ----------
@@ -187,22 +218,16 @@ def to_tabs(data: bytes) -> tuple[bytes, str | None]:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
         return data, f"not tokenizable ({exc})"
-    widths = [len(t.string) for t in tokens if t.type == tokenize.INDENT]
     if any("\t" in t.string for t in tokens if t.type == tokenize.INDENT):
         return data, "already indented with tabs"
-    if not widths:
-        return data, None
-    unit = min(widths)
-    in_string: set[int] = set()
-    for t in tokens:
-        if t.type == tokenize.STRING and t.end[0] > t.start[0]:
-            in_string.update(range(t.start[0] + 1, t.end[0] + 1))
+    levels = _block_levels(tokens)
     lines = text.splitlines(keepends=True)
     for number, line in enumerate(lines, start=1):
-        if number in in_string:
-            continue
+        depth, base = levels.get(number, (0, 0))
         width = len(line) - len(line.lstrip(" "))
-        lines[number - 1] = "\t" * (width // unit) + " " * (width % unit) + line[width:]
+        if depth < 0 or width < base or not line.strip():
+            continue
+        lines[number - 1] = "\t" * depth + " " * (width - base) + line[width:]
     result = "".join(lines)
     if not _same_program(text, result):
         return data, "the tab-indented version would not compile; left with spaces"
