@@ -199,7 +199,6 @@ class Server:
         self._ndarray = np.ndarray
         self._stdout = sys.stdout
         self._stderr = sys.stderr
-        sys.path.append(os.path.join(self.sandbox, ".shims"))
         table = cfg["imports"]
         self.importer = runtime.SubmissionImporter(table["files"], table["packages"], table["unloadable"]).install()
         self._stand_in = runtime.is_unavailable_stand_in
@@ -605,7 +604,7 @@ class Server:
 
     def op_tune(self, request):
         tune = self._require("tune_hyperparameters")
-        cls = _RidgeModel if request["cls"] == "ridge" else self._require(request["cls"])
+        cls = self.probes.RidgeModel if request["cls"] == "ridge" else self._require(request["cls"])
         args = [cls, request["X_train"], request["y_train"], request["X_val"], request["y_val"],
                 list(request["lrs"]), list(request["regs"])]
         reply = self._invoke(tune, args, dict(request.get("kwargs", {})), "during tune_hyperparameters")
@@ -683,27 +682,6 @@ def _probe_model_class(spec):
 
     data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
     return ProbeModel, data, trained, hyperparameters
-
-
-class _RidgeModel:
-    """A closed-form ridge classifier on one-hot labels (``learning_rate`` is ignored)."""
-
-    def __init__(self):
-        self.W = None
-
-    def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False, seed=None,
-              **kwargs):
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y).astype(np.int64)
-        n, d = X.shape
-        c = int(y.max()) + 1
-        Y = np.zeros((n, c))
-        Y[np.arange(n), y] = 1.0
-        self.W = np.linalg.solve(X.T @ X / n + 2.0 * float(reg) * np.eye(d), X.T @ Y / n)
-        return [float(0.5 * np.mean(np.sum((X @ self.W - Y) ** 2, axis=1)))]
-
-    def predict(self, X):
-        return np.argmax(np.asarray(X) @ self.W, axis=1)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from linclass.assignment import ALIAS_PACKAGES, MODULES, PARTS
+from linclass.student.runtime import SHIMS
 
 from . import wire
 
@@ -62,13 +63,6 @@ HARNESS_FILES = (*(str(Path(__file__).resolve().with_name(n))
 MARKER = "LINCLASS_SANDBOX"
 PACKAGE = "submission"  # the sandbox sub-directory holding a module submission's files
 KIT_PACKAGES = ("solutions", "autograder", "linclass")
-
-_SHIM_PAST = '"""Python 2 names used by old CS231n code (shim provided by the grader)."""\n'
-_SHIM_PAST_BUILTINS = (
-    '"""Python 2 names used by old CS231n code (shim provided by the grader)."""\n'
-    "from functools import reduce  # noqa: F401\n"
-    "xrange = range\nbasestring = str\nunicode = str\nlong = int\nraw_input = input\n"
-)
 
 
 @dataclass(frozen=True)
@@ -196,8 +190,6 @@ def _student_site() -> tuple[str, tuple[str, ...]]:
     return str(site_dir), tuple(targets)
 
 
-#: Modules the grader provides to old code in the sandbox (see ``_SHIM_PAST``).
-SHIM_MODULES = frozenset({"past", "past.builtins"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -219,7 +211,7 @@ def importable_in_sandbox(name: str) -> bool:
     (numpy) and the grader's shims.  A module the policy refuses (``ctypes``) is
     importable here: refusing it is the policy's job, with its own message.
     """
-    if name in SHIM_MODULES:
+    if name in SHIMS:
         return True
     parts = name.split(".")
     if parts[0] in sys.builtin_module_names:
@@ -487,10 +479,6 @@ class StudentProcess:
             target = self.dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(source, encoding="utf-8")
-        shims = self.dir / ".shims" / "past"
-        shims.mkdir(parents=True, exist_ok=True)
-        (shims / "__init__.py").write_text(_SHIM_PAST)
-        (shims / "builtins.py").write_text(_SHIM_PAST_BUILTINS)
 
     # ------------------------------------------------------------------ process
     def _remaining_cpu(self) -> float:

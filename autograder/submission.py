@@ -26,6 +26,7 @@ from typing import Callable
 
 from linclass.assignment import ALIAS_PACKAGES, DEFAULT_ASSIGNMENT, MODULE_HOMES, MODULES, PARTS
 from linclass.notebooks import Cell, NotebookError, compute_checksum, list_cells, parse_notebook
+from linclass.student.runtime import importable_with
 from linclass.student.sources import (
     decode_module,
     find_modules,
@@ -483,22 +484,10 @@ def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str]
             if rel in graded:
                 sub.problems.append(problem)
         elif available is not None and rel in sub.homes:
-            text, skipped = skip_unavailable_imports(text, _with_submission(available, sub.homes.values()))
+            text, skipped = skip_unavailable_imports(text, importable_with(available, list(sub.homes.values()),
+                                                                            ALIAS_PACKAGES))
             sub.notes.extend(s.note(rel) for s in skipped)
         sub.units.append(CodeUnit(rel, text, "module"))
     missing = [m + ".py" for m in MODULES if m not in chosen]
     if missing:
         sub.notes.append(f"not in the submission: {', '.join(missing)}")
-
-
-def _with_submission(available: Availability, homes) -> Availability:
-    """``available`` plus the submission's own modules under every name they resolve by."""
-    leaves = {home.rpartition(".")[2] for home in homes}
-
-    def check(name: str) -> bool:
-        prefix, _, leaf = name.rpartition(".")
-        if name in ALIAS_PACKAGES or (leaf in leaves and (not prefix or prefix in ALIAS_PACKAGES)):
-            return True
-        return available(name)
-
-    return check

@@ -46,7 +46,12 @@ except ImportError:  # a copy in the student release, next to slides.py and linc
     import slides  # type: ignore[no-redef]
 
 from linclass.assignment import ALIAS_PACKAGES, MODULE_HOMES  # noqa: E402 - after the path set-up above
-from linclass.student.runtime import SubmissionImporter, adapt_seed, is_unavailable_stand_in  # noqa: E402
+from linclass.student.runtime import (  # noqa: E402
+    SubmissionImporter,
+    adapt_seed,
+    importable_with,
+    is_unavailable_stand_in,
+)
 from linclass.student.sources import (  # noqa: E402
     decode_module,
     find_modules,
@@ -160,7 +165,7 @@ class StudentCode:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (a skipped stray import)
     parts: tuple[str, ...] = tuple(PART_CELLS)  # the parts to check
-    importer: SubmissionImporter | None = None  # installed while the checks run (module submissions)
+    importer: SubmissionImporter | None = None  # installed while the checks run (the grader's import rules)
 
     def close(self) -> None:
         """Forget the student's modules (they are re-read on the next check)."""
@@ -173,6 +178,8 @@ def _load_notebooks(paths: list[Path], only: Path | None, code: StudentCode) -> 
     order = {name: i for i, name in enumerate(NOTEBOOK_ORDER)}
     paths = sorted(paths, key=lambda p: (order.get(p.name, len(order)), p.name))
     found: dict[str, str] = {}
+    code.importer = SubmissionImporter({}, ALIAS_PACKAGES).install()  # the shims, as in the grader
+    available = importable_with(importable, [], ALIAS_PACKAGES)
     for path in paths:
         setup, cells = notebook_cells(path)
         for i, src in enumerate(setup):
@@ -186,6 +193,8 @@ def _load_notebooks(paths: list[Path], only: Path | None, code: StudentCode) -> 
             label = f"<{path.name}:{grade_id}>"
             code.labels.add(label)
             found[grade_id] = path.name
+            src, skipped = skip_unavailable_imports(src, available)
+            code.notes.extend(s.note(f"cell {grade_id}") for s in skipped)
             try:
                 _exec(src, label, code.namespace)
             except Exception as exc:  # noqa: BLE001
@@ -210,12 +219,7 @@ def _load_modules(root: Path, code: StudentCode) -> None:
     chosen = find_modules(files, MODULE_ORDER)
     texts = {rel: decode_module(path.read_bytes())[0] for rel, path in files.items()}
     homes = module_homes(texts, chosen, MODULE_HOMES, ALIAS_PACKAGES[0])
-    leaves = {home.rpartition(".")[2] for home in homes.values()}
-
-    def available(name: str) -> bool:
-        prefix, _, leaf = name.rpartition(".")
-        return name in ALIAS_PACKAGES or (leaf in leaves and (not prefix or prefix in ALIAS_PACKAGES)) \
-            or (name.split(".")[0] not in ALIAS_PACKAGES and importable(name))
+    available = importable_with(importable, list(homes.values()), ALIAS_PACKAGES)
 
     runnable, unloadable, sources = {}, {}, {}
     for rel, home in homes.items():
@@ -814,13 +818,13 @@ def report(results: list[CheckResult], problems: list[str], out=None, notes: Ite
     return 0 if ok else 1
 
 
-def check(path: str | Path, out=None) -> int:
+def check(path: str | Path, out=None, prog: str = "selfcheck") -> int:
     """Load, check and report; return the exit code (2 when the code could not be loaded)."""
     out = out or sys.stdout
     try:
         code = load_student_code(path)
     except CodeLoadError as exc:
-        print(f"selfcheck: {exc}", file=out)
+        print(f"{prog}: {exc}", file=sys.stderr if out is sys.stdout else out)
         return 2
     print(f"Self-check of {path} (public checks only, no solutions involved)", file=out)
     try:

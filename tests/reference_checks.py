@@ -451,6 +451,8 @@ def grad_check_sparse_problems(check_fn) -> list[str]:
             problems.append("the same seed checks different entries")
         if np.allclose(runs[0], runs[2]):
             problems.append("different seeds check the same entries")
+        if np.unique(runs[0]).size == 1:
+            problems.append("every check of one call looked at the same entry")
         wrong = np.asarray(check_fn(f, x0.copy(), grad(x0) + 1.0, num_checks=8, seed=0), dtype=np.float64)
         if not np.all(wrong > 1e-3):
             problems.append("a wrong gradient is not flagged")

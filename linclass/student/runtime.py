@@ -52,6 +52,29 @@ from typing import Any, Callable, Mapping, Sequence
 #: Marks the stand-in functions of a file that did not load.
 UNAVAILABLE = "__linclass_unavailable__"
 
+#: Python 2 names that old CS231n code imports from the ``future`` package
+#: (``from past.builtins import xrange``): provided here, so such code runs wherever it is checked.
+SHIMS: dict[str, dict[str, Any]] = {
+    "past": {},
+    "past.builtins": {"xrange": range, "basestring": str, "unicode": str, "long": int, "raw_input": input},
+}
+
+
+class _Shim(importlib.abc.Loader):
+    """A module of :data:`SHIMS`."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        import functools
+
+        module.__dict__.update(SHIMS[module.__name__])
+        if module.__name__ == "past.builtins":
+            module.reduce = functools.reduce
+        if module.__name__ == "past":
+            module.__path__ = []
+
 
 class _StandInPackage(importlib.abc.Loader):
     """An empty package: the alias packages (``cs231n``, ...) never run a student ``__init__``."""
@@ -149,6 +172,8 @@ class SubmissionImporter(importlib.abc.MetaPathFinder):
         self.failed: dict[str, str] = {}  # home name -> why it did not load (set by the caller)
 
     def find_spec(self, fullname: str, path=None, target=None):
+        if fullname in SHIMS:
+            return importlib.machinery.ModuleSpec(fullname, _Shim(), is_package=fullname == "past")
         if fullname in self.packages:
             return importlib.machinery.ModuleSpec(fullname, _StandInPackage(), is_package=True)
         prefix, _, leaf = fullname.rpartition(".")
@@ -199,8 +224,24 @@ class SubmissionImporter(importlib.abc.MetaPathFinder):
         for home in [*self.files, *self.unloadable]:
             for name in self.names(home):
                 sys.modules.pop(name, None)
-        for name in self.packages:
+        for name in [*self.packages, *SHIMS]:
             sys.modules.pop(name, None)
+
+
+def importable_with(available: Callable[[str], bool], homes: Sequence[str],
+                    packages: Sequence[str]) -> Callable[[str], bool]:
+    """``available`` widened to what :class:`SubmissionImporter` adds: the submission's own
+    modules (under every name they resolve by), the alias packages and the shims."""
+    leaves = {home.rpartition(".")[2] for home in homes}
+    packages = tuple(packages)
+
+    def importable(name: str) -> bool:
+        prefix, _, leaf = name.rpartition(".")
+        if name in packages or name in SHIMS or (leaf in leaves and (not prefix or prefix in packages)):
+            return True
+        return name.split(".")[0] not in packages and available(name)
+
+    return importable
 
 
 def is_unavailable_stand_in(value: object) -> bool:
