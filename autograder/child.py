@@ -203,6 +203,7 @@ class Server:
         self.importer = runtime.SubmissionImporter(table["files"], table["packages"], table["unloadable"]).install()
         self._stand_in = runtime.is_unavailable_stand_in
         self._adapt_seed = runtime.adapt_seed
+        self._stand_ins = runtime.stand_ins
         os.chdir(self.sandbox)
         self.violations = policy.install(
             sandbox_dir=self.sandbox,
@@ -521,21 +522,9 @@ class Server:
             return loss_function
 
         method = self._guard(getattr, "", cls, "loss")
-        namespaces = [getattr(method, "__globals__", None), *(vars(m) for m in self.modules.values())]
-        saved = []
-        for namespace in namespaces:
-            if type(namespace) is not dict:
-                continue
-            for name in names:
-                if name in namespace:
-                    saved.append((namespace, name, namespace[name]))
-                    namespace[name] = stand_in(name)
-        try:
+        with self._stand_ins(method, list(self.modules.values()), {name: stand_in(name) for name in names}):
             reply = self._invoke(self._guard(getattr, "", obj, "loss"), [request["X"], request["y"], request["reg"]],
                                  {}, f"during {cls_name}.loss")
-        finally:
-            for namespace, name, value in reversed(saved):
-                namespace[name] = value
         if reply["ok"]:
             reply["value"] = {"result": reply["value"], "called": called}
         return reply

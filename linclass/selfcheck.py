@@ -51,6 +51,7 @@ from linclass.student.runtime import (  # noqa: E402
     adapt_seed,
     importable_with,
     is_unavailable_stand_in,
+    stand_ins,
 )
 from linclass.student.sources import (  # noqa: E402
     decode_module,
@@ -166,6 +167,7 @@ class StudentCode:
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (a skipped stray import)
     parts: tuple[str, ...] = tuple(PART_CELLS)  # the parts to check
     importer: SubmissionImporter | None = None  # installed while the checks run (the grader's import rules)
+    modules: list = field(default_factory=list)  # the student's loaded modules (module submissions)
 
     def close(self) -> None:
         """Forget the student's modules (they are re-read on the next check)."""
@@ -250,6 +252,7 @@ def _load_modules(root: Path, code: StudentCode) -> None:
         except Exception as exc:  # noqa: BLE001
             code.problems.append(f"{module}.py does not import ({_describe(exc, code)})")
             continue
+        code.modules.append(loaded)
         for name, value in vars(loaded).items():
             if not name.startswith("_") and not is_unavailable_stand_in(value):
                 code.namespace.setdefault(name, value)
@@ -661,16 +664,27 @@ def _classifier_checks(part: str, ns: dict, code: StudentCode):
             else ("Softmax", "softmax_loss_vectorized")
 
         def delegates():
-            cls, fn = ns[cls_name], ns[loss_name]
+            cls = ns[cls_name]
             W, X, y = _case(41, n=10, d=5, c=3)
+            calls, marker = [], (1.25, np.full(W.shape, 0.5))
+
+            def recording(W_, X_, y_, reg_):
+                calls.append((W_, X_, y_, reg_))
+                return marker
+
             m = cls()
             m.W = W
-            got, want = m.loss(X, y, 0.2), fn(W, X, y, 0.2)
-            expect(abs(_num(got[0]) - _num(want[0])) < 1e-12 and np.allclose(got[1], want[1]),
-                   f"{cls_name}.loss must return {loss_name}(self.W, X_batch, y_batch, reg)")
+            with stand_ins(cls.loss, code.modules, {loss_name: recording}):
+                got = m.loss(X, y, 0.2)
+            expect(len(calls) == 1 and calls[0][0] is m.W and calls[0][1] is X and calls[0][2] is y
+                   and calls[0][3] == 0.2, f"{cls_name}.loss must call {loss_name}(self.W, X_batch, y_batch, reg)")
+            expect(got is marker or (isinstance(got, tuple) and len(got) == 2 and got[0] == marker[0]
+                                     and got[1] is marker[1]), f"{cls_name}.loss must return what {loss_name} returns")
         yield f"uses your {loss_name}", delegates
 
         def learns():
+            if not callable(ns.get(loss_name)):
+                raise CheckFailed(f"skipped: your {loss_name} is not available")
             X, y = _blobs(5)
             m = ns[cls_name]()
             _call(m.train, X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=32, seed=0)
@@ -737,8 +751,7 @@ def _checks_for(part: str, ns: dict, code: StudentCode):
 
 
 def _required(part: str) -> tuple[str, ...]:
-    needs = {"LinearSVM.loss": ("LinearClassifier", "LinearSVM", "svm_loss_vectorized"),
-             "Softmax.loss": ("LinearClassifier", "Softmax", "softmax_loss_vectorized"),
+    needs = {"LinearSVM.loss": ("LinearClassifier", "LinearSVM"), "Softmax.loss": ("LinearClassifier", "Softmax"),
              "LinearClassifier.train": ("LinearClassifier",), "LinearClassifier.predict": ("LinearClassifier",)}
     return needs.get(part, (part,))
 

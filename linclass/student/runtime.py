@@ -41,6 +41,7 @@ Standard library only (numpy is passed in where it is needed).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -242,6 +243,35 @@ def importable_with(available: Callable[[str], bool], homes: Sequence[str],
         return name.split(".")[0] not in packages and available(name)
 
     return importable
+
+
+@contextlib.contextmanager
+def stand_ins(function: Callable, modules: Sequence[types.ModuleType], replacements: Mapping[str, Callable]):
+    """Replace global names that ``function`` may call, for the duration of the block.
+
+    Each name of ``replacements`` is set in ``function``'s own module (even where it is absent:
+    a sibling file that did not load gave its ``import *`` nothing) and, where present, in
+    ``modules``; everything is put back afterwards.  Used to observe which loss function a
+    classifier's ``loss`` delegates to, independently of that loss function's own state.
+    """
+    own = getattr(function, "__globals__", None)
+    absent = object()
+    saved = []
+    for namespace in [own, *(vars(m) for m in modules)]:
+        if type(namespace) is not dict:
+            continue
+        for name, replacement in replacements.items():
+            if name in namespace or namespace is own:
+                saved.append((namespace, name, namespace.get(name, absent)))
+                namespace[name] = replacement
+    try:
+        yield
+    finally:
+        for namespace, name, value in reversed(saved):
+            if value is absent:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def is_unavailable_stand_in(value: object) -> bool:

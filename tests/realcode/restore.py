@@ -32,7 +32,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
 LAYOUTS = ("flat", "tree", "zip-flat", "zip-tree", "crlf", "tabs", "bom")
-FILES = ("linear_svm.py", "softmax.py", "linear_classifier.py")
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
