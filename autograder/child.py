@@ -201,6 +201,7 @@ class Server:
         self._stderr = sys.stderr
         table = cfg["imports"]
         self.importer = runtime.SubmissionImporter(table["files"], table["packages"], table["unloadable"]).install()
+        self.ns.update(runtime.PYTHON2_BUILTINS)
         self._stand_in = runtime.is_unavailable_stand_in
         self._adapt_seed = runtime.adapt_seed
         self._stand_ins = runtime.stand_ins

@@ -13,6 +13,8 @@ else:  # pragma: no cover - Python 3.10
 
 from linclass.errors import LinclassError
 
+from .reference import REGULARIZATION
+
 DEFAULT_CONFIG = Path(__file__).with_name("config.toml")
 
 
@@ -32,6 +34,9 @@ class GradingConfig:
         Course salt of the per-student input seeds.
     path : Path
         Where the configuration was read from.
+    regularization : str
+        The penalty convention losses are graded by: ``"full"`` (``reg * sum(W**2)``, the
+        assignment's) or ``"half"`` (``0.5 * reg * sum(W**2)``, older CS231n skeletons).
     """
 
     points: dict[str, float]
@@ -39,6 +44,7 @@ class GradingConfig:
     thresholds: dict[str, float]
     salt: str
     path: Path
+    regularization: str = "full"
 
     def points_for(self, part: str, check: str) -> float:
         """Points of one check; a check missing from the file is a configuration error."""
@@ -72,6 +78,11 @@ def load_config(path: str | Path | None = None, salt: str | None = None) -> Grad
         raise LinclassError(f"{path}: not valid TOML ({exc})") from None
     if not isinstance(raw.get("points"), dict) or not raw["points"]:
         raise LinclassError(f"{path}: missing the [points] table")
+    regularization = raw.get("conventions", {}).get("regularization", "full")
+    if regularization not in REGULARIZATION:
+        raise LinclassError(f"{path}: [conventions] regularization must be one of {', '.join(REGULARIZATION)}, "
+                            f"not {regularization!r}")
     return GradingConfig(points={k: float(v) for k, v in raw["points"].items()},
                          limits=dict(raw.get("limits", {})), thresholds=dict(raw.get("thresholds", {})),
-                         salt=salt or raw.get("course", {}).get("salt", "linclass"), path=path)
+                         salt=salt or raw.get("course", {}).get("salt", "linclass"), path=path,
+                         regularization=regularization)

@@ -113,6 +113,12 @@ class Grading:
         self._note_limits(symbol, results)
         return results
 
+    def reference_loss(self, part: str, W, X, y, reg: float):
+        """The reference (loss, dW) of a loss part under the course's regularization convention."""
+        from .reference import reference_loss
+
+        return reference_loss(part, W, X, y, reg, self.config.regularization)
+
     def sources(self) -> list[tuple[str, str]]:
         """The student's code units as (name, source) pairs, for static checks."""
         return [(unit.name, unit.source) for unit in self.submission.units]

@@ -496,6 +496,12 @@ _BEHAVIOURAL_ENTRIES = [
         "of the gradient writes into the weights themselves, and the caller's W changes. Start the "
         "gradient from a new array of zeros shaped like W, or from a fresh expression."),
     _behaviour(
+        "transposed_layout", LOSS_PARTS,
+        "the code is written for the 2015 CS231n layout: W of shape (C, D), X of shape (D, N), scores W times X",
+        "This assignment stores one example per row: X is (N, D), W is (D, C), and the scores of all "
+        "examples are X times W, an (N, C) array. Your function works when it is given the transposed "
+        "arrays; rewrite it for this layout, with a gradient shaped like this W."),
+    _behaviour(
         "vectorized_with_loops", _VECTORIZED,
         "the vectorized version still loops over the examples or the classes",
         "Vectorized means the whole batch in a few array operations: the scores of all examples are one "

@@ -46,6 +46,11 @@ EDITS: dict[str, dict[str, list[tuple[str, str]]]] = {
              "dW = W\n    dW *= 2 * reg\n    dW += X.T @ (dscores / num_train)"),
         ],
     },
+    "transposed_layout": {"svm_loss_vectorized": [
+        ("    num_train = X.shape[0]\n    rows", "    W, X = W.T, X.T  # written for W (C, D) and X (D, N)\n"
+         "    num_train = X.shape[0]\n    rows"),
+        ("    return float(loss), dW", "    return float(loss), dW.T"),
+    ]},
     "sgd_ascent": {"LinearClassifier.train": [
         ("self.W = self.W - learning_rate * grad", "self.W = self.W + learning_rate * grad"),
     ]},

@@ -18,10 +18,16 @@ NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive", "softmax_loss_vectorized": 
 _REFERENCE = {"svm": svm_loss_vectorized, "softmax": softmax_loss_vectorized}
 
 
-def reference_loss(part: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
-    """The reference (loss, dW) of a loss part, computed in float64."""
+#: The regularization conventions a course can grade by (``[conventions] regularization``):
+#: the factor on ``reg`` that turns the assignment's ``reg * sum(W**2)`` into the course's.
+REGULARIZATION = {"full": 1.0, "half": 0.5}  # "half": 0.5 * reg * sum(W**2), gradient reg * W
+
+
+def reference_loss(part: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float,
+                   regularization: str = "full") -> tuple[float, np.ndarray]:
+    """The reference (loss, dW) of a loss part, computed in float64, under a regularization convention."""
     f = _REFERENCE[part.split("_")[0]]
-    return f(np.asarray(W, np.float64), np.asarray(X, np.float64), y, reg)
+    return f(np.asarray(W, np.float64), np.asarray(X, np.float64), y, reg * REGULARIZATION[regularization])
 
 
 def diagnose(part: str, args: tuple, reply) -> list:

@@ -24,16 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from linclass.assignment import ALIAS_PACKAGES, DEFAULT_ASSIGNMENT, MODULE_HOMES, MODULES, PARTS
+from linclass.assignment import ALIAS_PACKAGES, COURSE_FILES, DEFAULT_ASSIGNMENT, MODULE_HOMES, MODULES, PARTS
 from linclass.notebooks import Cell, NotebookError, compute_checksum, list_cells, parse_notebook
+from linclass.student.modules import read_modules
 from linclass.student.runtime import importable_with
-from linclass.student.sources import (
-    decode_module,
-    find_modules,
-    module_homes,
-    python2_problem,
-    skip_unavailable_imports,
-)
+from linclass.student.sources import find_modules, skip_unavailable_imports
 
 #: Caps on what is read from a submission (a zip is refused when it exceeds them).
 MAX_FILES = 2000
@@ -416,7 +411,7 @@ def _cell_unit(gid: str, source: str, notebook: str, notes: list[str], available
     for line in removed:
         notes.append(f"cell {gid}: the IPython line {line[:60]!r} was skipped (not Python)")
     if available is not None:
-        cleaned, skipped = skip_unavailable_imports(cleaned, available)
+        cleaned, skipped = skip_unavailable_imports(cleaned, importable_with(available, [], ALIAS_PACKAGES))
         notes.extend(s.note(f"cell {gid}") for s in skipped)
     return CodeUnit(gid, cleaned, "cell", notebook=notebook)
 
@@ -463,31 +458,19 @@ def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str]
         copies = [r for r in pys if r.rsplit("/", 1)[-1] == module + ".py"]
         if len(copies) > 1:
             sub.problems.append(f"found {len(copies)} files named {module}.py; graded {rel}")
-    texts: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     for rel, data in sorted(pys.items()):
         if not rel.startswith(prefix):
             continue
         if len(data) > MAX_PY_BYTES:
             sub.problems.append(f"{rel} is larger than {MAX_PY_BYTES >> 20} MB and was ignored")
             continue
-        text, clean = decode_module(data)
-        if not clean:
-            sub.problems.append(f"{rel} is not valid UTF-8 text")
-        texts[rel[len(prefix):]] = text
-    sub.modules = {m: rel[len(prefix):] for m, rel in chosen.items()}
-    sub.homes = module_homes(list(texts), sub.modules, MODULE_HOMES, ALIAS_PACKAGES[0])
-    graded = set(sub.modules.values())
-    for rel, text in texts.items():
-        problem = python2_problem(rel.rsplit("/", 1)[-1], text)
-        if problem is not None and rel in sub.homes:
-            sub.unloadable[rel] = problem
-            if rel in graded:
-                sub.problems.append(problem)
-        elif available is not None and rel in sub.homes:
-            text, skipped = skip_unavailable_imports(text, importable_with(available, list(sub.homes.values()),
-                                                                            ALIAS_PACKAGES))
-            sub.notes.extend(s.note(rel) for s in skipped)
-        sub.units.append(CodeUnit(rel, text, "module"))
-    missing = [m + ".py" for m in MODULES if m not in chosen]
+        files[rel[len(prefix):]] = data
+    found = read_modules(files, MODULES, MODULE_HOMES, ALIAS_PACKAGES, available, COURSE_FILES)
+    sub.modules, sub.homes, sub.unloadable = found.chosen, found.homes, found.unloadable
+    sub.problems.extend(found.problems)
+    sub.notes.extend(found.notes)
+    sub.units.extend(CodeUnit(rel, text, "module") for rel, text in found.texts.items())
+    missing = [m + ".py" for m in MODULES if m not in found.chosen and m not in chosen]
     if missing:
         sub.notes.append(f"not in the submission: {', '.join(missing)}")

@@ -58,6 +58,14 @@ MODULE_HOMES: dict[str, str] = {
 #: ``from classifiers.softmax import ...``); stand-ins, a student ``__init__.py`` never runs.
 ALIAS_PACKAGES: tuple[str, ...] = ("cs231n", "cs231n.classifiers", "classifiers")
 
+#: Functions that only the course's own version of a module defines: CS231n ships
+#: ``cs231n/gradient_check.py`` (with ``eval_numerical_gradient_array``, ...), which a student
+#: uploading the whole ``assignment1/`` tree hands in without having written it.
+COURSE_FILES: dict[str, tuple[str, ...]] = {
+    "gradient_check": ("eval_numerical_gradient_array", "eval_numerical_gradient_blobs",
+                       "eval_numerical_gradient_net"),
+}
+
 #: Every symbol a complete submission defines, per module.
 SYMBOLS_BY_MODULE: dict[str, tuple[str, ...]] = {
     m: tuple(dict.fromkeys(p.symbol for p in PARTS if p.module == m)) for m in MODULES

@@ -45,21 +45,17 @@ except ImportError:  # a copy in the student release, next to slides.py and linc
         sys.path.insert(0, str(Path(__file__).resolve().parent))
     import slides  # type: ignore[no-redef]
 
-from linclass.assignment import ALIAS_PACKAGES, MODULE_HOMES  # noqa: E402 - after the path set-up above
+from linclass.assignment import ALIAS_PACKAGES, COURSE_FILES, MODULE_HOMES  # noqa: E402 - after the path set-up
+from linclass.student.modules import read_modules  # noqa: E402
 from linclass.student.runtime import (  # noqa: E402
+    PYTHON2_BUILTINS,
     SubmissionImporter,
     adapt_seed,
     importable_with,
     is_unavailable_stand_in,
     stand_ins,
 )
-from linclass.student.sources import (  # noqa: E402
-    decode_module,
-    find_modules,
-    module_homes,
-    python2_problem,
-    skip_unavailable_imports,
-)
+from linclass.student.sources import skip_unavailable_imports  # noqa: E402
 
 #: nbgrader grade_id of the cell defining each part (the release's solution cells).
 PART_CELLS = {
@@ -216,36 +212,26 @@ def importable(name: str) -> bool:
 
 def _load_modules(root: Path, code: StudentCode) -> None:
     """Import your modules the way the grader does: any folder layout, any import style."""
-    files = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.py"))
+    paths = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.py"))
              if not {".ipynb_checkpoints", "__pycache__", "__MACOSX"} & set(p.relative_to(root).parts)}
-    chosen = find_modules(files, MODULE_ORDER)
-    texts = {rel: decode_module(path.read_bytes())[0] for rel, path in files.items()}
-    homes = module_homes(texts, chosen, MODULE_HOMES, ALIAS_PACKAGES[0])
-    available = importable_with(importable, list(homes.values()), ALIAS_PACKAGES)
-
-    runnable, unloadable, sources = {}, {}, {}
-    for rel, home in homes.items():
-        problem = python2_problem(rel.rsplit("/", 1)[-1], texts[rel])
-        if problem:
-            unloadable[home] = problem
-            if rel in chosen.values():
-                code.problems.append(problem)
-            continue
-        sources[home], skipped = skip_unavailable_imports(texts[rel], available)
-        code.notes.extend(s.note(rel) for s in skipped)
-        runnable[home] = str(files[rel])
-    code.importer = SubmissionImporter(runnable, ALIAS_PACKAGES, unloadable, sources).install()
+    found = read_modules({rel: p.read_bytes() for rel, p in paths.items()}, MODULE_ORDER, MODULE_HOMES,
+                         ALIAS_PACKAGES, importable, COURSE_FILES)
+    code.problems.extend(found.problems)
+    code.notes.extend(found.notes)
+    runnable = {home: str(paths[rel]) for rel, home in found.homes.items() if rel not in found.unloadable}
+    code.importer = SubmissionImporter(runnable, ALIAS_PACKAGES,
+                                       {found.homes[rel]: why for rel, why in found.unloadable.items()},
+                                       {found.homes[rel]: found.texts[rel] for rel in found.homes}).install()
     for module in MODULE_ORDER:
-        rel = chosen.get(module)
+        rel = found.chosen.get(module)
         if rel is None:
             code.problems.append(f"{module}.py not found")
             continue
-        if homes[rel] in unloadable:
+        if rel in found.unloadable:
             continue
-        label = str(files[rel])
-        code.labels.add(label)
+        code.labels.add(str(paths[rel]))
         try:
-            loaded = code.importer.load(homes[rel])
+            loaded = code.importer.load(found.homes[rel])
         except SyntaxError as exc:
             code.problems.append(f"{module}.py: syntax error on line {exc.lineno}: {exc.msg}")
             continue
@@ -257,18 +243,18 @@ def _load_modules(root: Path, code: StudentCode) -> None:
             if not name.startswith("_") and not is_unavailable_stand_in(value):
                 code.namespace.setdefault(name, value)
         try:
-            tree = ast.parse(sources[homes[rel]])
+            tree = ast.parse(found.texts[rel])
         except SyntaxError:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                code.sources[node.name] = ast.get_source_segment(sources[homes[rel]], node) or ""
+                code.sources[node.name] = ast.get_source_segment(found.texts[rel], node) or ""
 
 
 def load_student_code(path: str | Path) -> StudentCode:
     """Load the student's functions from a notebook, a folder or a zip (see the module docstring)."""
     path = Path(path)
-    code = StudentCode(namespace={"__name__": "student"})
+    code = StudentCode(namespace={"__name__": "student", **PYTHON2_BUILTINS})
     if not path.exists():
         raise CodeLoadError(f"{path}: no such file or folder")
     if path.is_file() and path.suffix == ".zip":

@@ -504,6 +504,16 @@ def _probe_modifies_w(mods, data, part):
     return not np.array_equal(W, W0)
 
 
+def _probe_transposed(mods, data, part):
+    fn = getattr(mods["linear_svm" if part.startswith("svm") else "softmax"], part)
+    W, X, y, reg = M.sample_args(part)
+    try:
+        loss, _ = fn(W, X, y, reg)
+    except ValueError:  # the shapes do not fit the 2015 layout it was written for
+        return True
+    return not np.isclose(loss, SOLUTION[part](W, X, y, reg)[0])
+
+
 def _probe_loops(mods, data, part):
     module = "linear_svm" if part.startswith("svm") else "softmax"
     return bool(find_loops([(f"{module}.py", inspect.getsource(mods[module]))], part))
@@ -598,7 +608,7 @@ def _probe_num_iters(mods, data, part):
 
 
 BEHAVIOUR_PROBES = {
-    "loss_modifies_w": _probe_modifies_w, "vectorized_with_loops": _probe_loops,
+    "loss_modifies_w": _probe_modifies_w, "vectorized_with_loops": _probe_loops, "transposed_layout": _probe_transposed,
     "sgd_ascent": _probe_ascent, "sgd_reused_minibatch": _probe_same_batches,
     "sgd_first_rows_only": _probe_first_rows, "sgd_reinitializes_w": _probe_reinit,
     "sgd_ignores_reg": _probe_ignores_reg, "sgd_classes_from_unique": _probe_unique_classes,

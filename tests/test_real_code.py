@@ -33,6 +33,37 @@ SOFTMAX_PARTS = ("softmax_loss_naive", "softmax_loss_vectorized")
 #: The course's own package files, as the assignment1/ tree ships them (imports of classifiers
 #: and of packages the grader does not have).
 PACKAGE_INIT = "from cs231n.classifiers.k_nearest_neighbor import *\nfrom cs231n.classifiers.linear_svm import *\n"
+#: CS231n's own gradient_check.py, as the course ships it (in spirit: written for these tests).
+COURSE_GRADIENT_CHECK = """import numpy as np
+from random import randrange
+
+
+def eval_numerical_gradient(f, x, verbose=True, h=0.00001):
+    fx = f(x)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=['multi_index'], op_flags=['readwrite'])
+    while not it.finished:
+        ix = it.multi_index
+        oldval = x[ix]
+        x[ix] = oldval + h
+        fxph = f(x)
+        x[ix] = oldval - h
+        fxmh = f(x)
+        x[ix] = oldval
+        grad[ix] = (fxph - fxmh) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def eval_numerical_gradient_array(f, x, df, h=1e-5):
+    raise NotImplementedError
+
+
+def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5):
+    for i in range(num_checks):
+        ix = tuple([randrange(m) for m in x.shape])
+        print('numerical: %f analytic: %f' % (0.0, analytic_grad[ix]))
+"""
 DATA_UTILS = "from six.moves import cPickle as pickle\nimport numpy as np\nfrom imageio import imread\n\n\n" \
              "def load_CIFAR10(ROOT):\n    raise NotImplementedError\n"
 
@@ -55,6 +86,7 @@ def tree(files: dict[str, str]) -> dict[str, str]:
     out["assignment1/cs231n/__init__.py"] = ""
     out["assignment1/cs231n/classifiers/__init__.py"] = PACKAGE_INIT
     out["assignment1/cs231n/data_utils.py"] = DATA_UTILS
+    out["assignment1/cs231n/gradient_check.py"] = COURSE_GRADIENT_CHECK
     return out
 
 
@@ -95,8 +127,17 @@ def variants(root: Path) -> dict[str, Path]:
         "crlf": write(root / "crlf", t, newline="\r\n"),
         "tabs": write(root / "tabs", {n: tabs(x) for n, x in t.items()}),
         "bom": write(root / "bom", t, encoding="utf-8-sig"),
-        "python2": write(root / "python2", {**t, "softmax.py": t["softmax.py"].replace(
-            "    return loss, dW\n", "    print 'loss', loss\n    return loss, dW\n", 1)}),
+        "python2": write(root / "python2", {**t, "linear_classifier.py": t["linear_classifier.py"].replace(
+            "print('iteration %d / %d: loss %f' % (it, num_iters, loss))",
+            "print 'iteration %d / %d: loss %f' % (it, num_iters, loss)")}),
+        "python2_except": write(root / "python2_except", {**t, "softmax.py": t["softmax.py"].replace(
+            "    return loss, dW\n", "    try:\n        pass\n    except ValueError, e:\n        pass\n"
+            "    return loss, dW\n", 1)}),
+        "bare_xrange": write(root / "bare_xrange", {**t, "linear_svm.py": t["linear_svm.py"].replace(
+            "from past.builtins import xrange\n", "")}),
+        "relative_up": write(root / "relative_up", {**t, "linear_classifier.py": t["linear_classifier.py"].replace(
+            "from cs231n.classifiers.linear_svm import *", "from ..classifiers.linear_svm import *").replace(
+            "from cs231n.classifiers.softmax import *", "from ..classifiers.softmax import *")}),
     }
     made["zip_flat"] = zipped(write(root / "zip_flat", t))
     made["zip_tree"] = zipped(write(root / "zip_tree", tree(t)))
@@ -113,8 +154,11 @@ def graded(tmp_path_factory):
     return subs, out
 
 
-@pytest.mark.parametrize("name", ["flat", "tree", "mixed", "relative", "bare", "stray_import", "crlf", "tabs", "bom",
-                                  "zip_flat", "zip_tree"])
+EVERY_PART = ["flat", "tree", "mixed", "relative", "bare", "stray_import", "crlf", "tabs", "bom", "zip_flat",
+              "zip_tree", "python2", "bare_xrange", "relative_up"]
+
+
+@pytest.mark.parametrize("name", EVERY_PART)
 def test_correct_cs231n_code_gets_full_marks_in_every_part_it_implements(graded, name):
     _, out = graded
     result = results(out, name)
@@ -133,21 +177,42 @@ def test_a_stray_import_is_skipped_with_one_note(graded):
            "line was skipped" in output
 
 
-def test_python2_code_gets_one_plain_message_and_costs_only_its_file(graded):
+def test_python2_print_statements_run_as_print_calls_with_one_message(graded):
     _, out = graded
     result = results(out, "python2")
-    assert result["output"].count("softmax.py is Python 2 code (print statement, line 22); the grader runs "
-                                  "Python 3") == 1
+    message = ("linear_classifier.py is Python 2 code (print statement, line 34); the grader runs Python 3, so its "
+               "print statements were run as print() calls")
+    assert result["output"].count(message) == 1
+
+
+def test_other_python2_code_gets_one_plain_message_and_costs_only_its_file(graded):
+    _, out = graded
+    result = results(out, "python2_except")
+    assert result["output"].count("softmax.py is Python 2 code (except X, e, line 24); the grader runs Python 3") == 1
     totals = points_by_part(result)
     assert all(totals[p][0] == 0 for p in SOFTMAX_PARTS)
     assert all(totals[p][0] == totals[p][1] for p in WRITTEN if p not in SOFTMAX_PARTS), totals
-    feedback = (out / "python2" / "feedback.md").read_text()
+    feedback = (out / "python2_except" / "feedback.md").read_text()
     assert feedback.count("softmax.py is Python 2 code") == 1 + len(SOFTMAX_PARTS)  # the note, one line per part
     assert "SyntaxError" not in feedback
 
 
-@pytest.mark.parametrize("name", ["flat", "tree", "mixed", "relative", "bare", "crlf", "tabs", "bom", "zip_tree",
-                                  "python2"])
+def test_python2_builtins_are_provided_and_named(graded):
+    _, out = graded
+    output = results(out, "bare_xrange")["output"]
+    assert "linear_svm.py uses Python 2's builtins; the grader provided xrange (line 13) as range" in output
+
+
+def test_the_courses_own_gradient_check_is_not_graded_as_the_students(graded):
+    """CS231n ships cs231n/gradient_check.py: a tree upload grades like the three files."""
+    _, out = graded
+    tree, flat = results(out, "tree"), results(out, "flat")
+    assert "cs231n/gradient_check.py is the course's own file (it defines eval_numerical_gradient_array), not your " \
+           "work: the parts of gradient_check.py were not graded" in tree["output"]
+    assert points_by_part(tree) == points_by_part(flat)
+
+
+@pytest.mark.parametrize("name", [*EVERY_PART, "python2_except"])
 def test_the_self_check_accepts_what_the_grader_accepts(graded, name):
     subs, out = graded
     code = load_student_code(subs[name])
@@ -158,3 +223,40 @@ def test_the_self_check_accepts_what_the_grader_accepts(graded, name):
     totals = points_by_part(results(out, name))
     for part in WRITTEN:
         assert (status.get(part) == "pass") == (totals[part][0] == totals[part][1]), (part, status.get(part))
+
+
+def half_reg(text: str) -> str:
+    return text.replace("reg * np.sum(W * W)", "0.5 * reg * np.sum(W * W)").replace("2 * reg * W", "reg * W")
+
+
+def test_the_half_reg_convention_is_named_and_graded_by_the_course_setting(tmp_path):
+    """The older 0.5 * reg convention costs the value checks once per function, named as such; a
+    course that grades by it ([conventions] regularization = "half") gives full marks."""
+    t = texts()
+    sub = write(tmp_path / "half", {**t, "linear_svm.py": half_reg(t["linear_svm.py"]),
+                                    "softmax.py": half_reg(t["softmax.py"])})
+    config = tmp_path / "half.toml"
+    config.write_text((ROOT / "autograder" / "config.toml").read_text().replace(
+        'regularization = "full"', 'regularization = "half"'))
+    assert run_grade(sub, out=tmp_path / "full").returncode == 0
+    assert run_grade(sub, out=tmp_path / "as_half", extra=("--config", str(config))).returncode == 0
+    graded_full = results(tmp_path / "full", "half")
+    for part in ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized"):
+        failed = [t for t in graded_full["tests"] if t["name"].startswith(part + ":") and t["status"] != "passed"]
+        assert [t["name"] for t in failed] == [f"{part}: matches reference"]
+        assert "the old 0.5 * reg convention" in failed[0]["output"]
+    totals = points_by_part(results(tmp_path / "as_half", "half"))
+    assert all(totals[p][0] == totals[p][1] for p in WRITTEN), totals
+
+
+def test_the_2015_layout_is_named(tmp_path):
+    """CS231n 2015 stored W as (C, D) and X as (D, N): such code is named, not just a shape error."""
+    text = texts()["linear_svm.py"].replace(
+        "    num_train = X.shape[0]\n    scores = X.dot(W)", "    W, X = W.T, X.T\n    num_train = X.shape[0]\n"
+        "    scores = X.dot(W)").replace("    dW = X.T.dot(mask) / num_train + 2 * reg * W\n    return loss, dW",
+                                        "    dW = X.T.dot(mask) / num_train + 2 * reg * W\n    return loss, dW.T")
+    sub = write(tmp_path / "old", {**texts(), "linear_svm.py": text})
+    assert run_grade(sub, out=tmp_path / "out").returncode == 0
+    test = next(t for t in results(tmp_path / "out", "old")["tests"] if t["name"] == "svm_loss_vectorized: matches "
+                "reference")
+    assert test["status"] == "failed" and "2015 CS231n layout" in test["output"]

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.inputs import DIGITS_TRAIN_KWARGS, digits
 from autograder.probes import delegation_reply, lsq_loss
-from autograder.reference import entries, reference_loss
+from autograder.reference import entries
 from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
 
 TRAIN = "LinearClassifier.train"
@@ -234,7 +234,7 @@ def test_delegates(grading, rng, part):
                               f"{describe_value(result)} where {own[0]} returned {describe_value(direct.value)}.")
         return
     loss, dW = as_loss_and_grad(result, W.shape, f"{cls}.loss")
-    expected = reference_loss(own[0], W, X, y, reg)
+    expected = grading.reference_loss(own[0], W, X, y, reg)
     if not close(loss, expected[0]) or not np.allclose(dW, expected[1], rtol=1e-6, atol=1e-9):
         raise CheckFailed(f"{cls}().loss(X, y, reg) should return {own[0]}(self.W, X, y, reg); it returned "
                           f"a different loss ({loss:.6g} vs {expected[0]:.6g}).")

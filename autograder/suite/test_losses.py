@@ -13,13 +13,15 @@ import pytest
 
 from autograder.inputs import LossCase, edge_cases, kink_free_case, random_case, stability_cases, standard_cases
 from autograder.loops import find_loops
-from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, entries, reference_loss, rel_error
+from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, entries, rel_error
 from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
 
 
 def check_against_reference(grading, part: str, case: LossCase) -> None:
     """Call ``part`` on ``case`` and compare loss and dW with the reference."""
     result = grading.call(part, *case.args)
+    if not result.ok and result.error.kind == "exception":
+        check_transposed_layout(grading, part, case)
     raw = require_ok(result, f"{part} on {case.describe()}")
     float32 = case.W.dtype == np.float32
     rtol, gtol = (1e-4, 1e-3) if float32 else (1e-6, 1e-6)
@@ -27,7 +29,7 @@ def check_against_reference(grading, part: str, case: LossCase) -> None:
         loss, dW = as_loss_and_grad(raw, case.W.shape, part)
     except CheckFailed as exc:
         raise CheckFailed(f"On {case.describe()}: {exc.message}", diagnose(part, case.args, raw)) from None
-    ref_loss, ref_dW = reference_loss(part, *case.args)
+    ref_loss, ref_dW = grading.reference_loss(part, *case.args)
     problems = []
     if not close(loss, ref_loss, rtol=rtol):
         problems.append(f"the loss is {loss:.6g}, expected {ref_loss:.6g}")
@@ -36,6 +38,22 @@ def check_against_reference(grading, part: str, case: LossCase) -> None:
         problems.append(f"dW differs from the expected gradient (largest relative error {err:.2g})")
     if problems:
         raise CheckFailed(f"On {case.describe()}: " + "; ".join(problems) + ".", diagnose(part, case.args, (loss, dW)))
+
+
+def check_transposed_layout(grading, part: str, case: LossCase) -> None:
+    """After an error: is the code right for the 2015 layout, W (C, D) and X (D, N)?  Then say so."""
+    W, X = case.W.T.copy(), case.X.T.copy()
+    result = grading.call(part, W, X, case.y, case.reg)
+    if not result.ok:
+        return
+    try:
+        loss, dW = as_loss_and_grad(result.value, W.shape, part)
+    except CheckFailed:
+        return
+    ref_loss, ref_dW = grading.reference_loss(part, *case.args)
+    if close(loss, ref_loss, rtol=1e-5) and np.allclose(dW.T, ref_dW, rtol=1e-4, atol=1e-7):
+        raise CheckFailed(f"On {case.describe()}: your function fails on this assignment's shapes, but is right when "
+                          "given W and X transposed.", entries("transposed_layout"))
 
 
 @pytest.mark.parametrize("part", LOSS_PARTS)
@@ -47,7 +65,7 @@ def test_matches_reference(grading, rng, part):
 
 @pytest.mark.parametrize("part", LOSS_PARTS)
 def test_edge_cases(grading, rng, part):
-    """A single example, two classes, no regularization, float32 inputs."""
+    """A single example, two classes, float32 inputs (reg = 0: the regularizer is checked above)."""
     for case in edge_cases(rng):
         check_against_reference(grading, part, case)
 

@@ -53,11 +53,15 @@ from typing import Any, Callable, Mapping, Sequence
 #: Marks the stand-in functions of a file that did not load.
 UNAVAILABLE = "__linclass_unavailable__"
 
+#: Python 2 builtins that old CS231n code uses as they are (``for i in xrange(n)``): every module
+#: and notebook namespace the runtime loads starts with them (its own definitions win).
+PYTHON2_BUILTINS: dict[str, Any] = {"xrange": range, "unicode": str, "basestring": str, "long": int}
+
 #: Python 2 names that old CS231n code imports from the ``future`` package
 #: (``from past.builtins import xrange``): provided here, so such code runs wherever it is checked.
 SHIMS: dict[str, dict[str, Any]] = {
     "past": {},
-    "past.builtins": {"xrange": range, "basestring": str, "unicode": str, "long": int, "raw_input": input},
+    "past.builtins": {**PYTHON2_BUILTINS, "raw_input": input},
 }
 
 
@@ -128,16 +132,21 @@ class _Unloadable(importlib.abc.Loader):
 
 
 class _SourceText(importlib.abc.Loader):
-    """Runs a given source text as the module (its ``__file__`` and tracebacks name ``path``)."""
+    """Runs a module's source text (the file's, unless a text is given); ``__file__`` and
+    tracebacks name ``path``, and the namespace starts with :data:`PYTHON2_BUILTINS`."""
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str | None = None) -> None:
         self.path, self.text = path, text
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
+        if self.text is None:
+            with open(self.path, "rb") as fh:
+                self.text = importlib.util.decode_source(fh.read())
         module.__file__ = self.path
+        module.__dict__.update(PYTHON2_BUILTINS)
         exec(compile(self.text, self.path, "exec", dont_inherit=True), module.__dict__)  # noqa: S102
 
 
@@ -186,12 +195,10 @@ class SubmissionImporter(importlib.abc.MetaPathFinder):
             return importlib.machinery.ModuleSpec(fullname, _Unloadable(reason))
         if fullname != home:
             return importlib.machinery.ModuleSpec(fullname, _Alias(home))
-        if home in self.sources:
-            spec = importlib.machinery.ModuleSpec(home, _SourceText(self.files[home], self.sources[home]),
-                                                  origin=self.files[home])
-            spec.has_location = True
-            return spec
-        return importlib.util.spec_from_file_location(home, self.files[home])
+        spec = importlib.machinery.ModuleSpec(home, _SourceText(self.files[home], self.sources.get(home)),
+                                              origin=self.files[home])
+        spec.has_location = True
+        return spec
 
     def names(self, home: str) -> list[str]:
         """Every name under which ``home`` can be imported."""

@@ -4,7 +4,12 @@
   reads it, which file is which module, and the dotted name each is loaded as.
 
 - :func:`python2_problem`: old CS231n code is often Python 2 (``print x``); say so once, in
-  plain words, instead of a SyntaxError in every check of the file.
+  plain words, instead of a SyntaxError in every check of the file.  :func:`run_as_python3`
+  turns Python 2 print statements (often the course skeleton's own verbose line) into
+  ``print()`` calls, so that the rest of such a file can be graded; :func:`python2_names`
+  finds uses of Python 2 builtins (``xrange``) that the runtime provides.
+- :func:`course_file`: a file the course itself provides (CS231n's ``gradient_check.py``) is not
+  the student's work and is not graded as such.
 - :func:`skip_unavailable_imports`: an editor's stray auto-import (``from sqlalchemy import
   true``) of a module that does not exist where the code runs must not sink the whole file.
   Such an import statement is replaced by ``pass`` (line numbers stay), and a note says so;
@@ -17,10 +22,14 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import os
 import re
+import tokenize
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
+
+from .runtime import PYTHON2_BUILTINS
 
 _PY2_MESSAGES = (
     ("Missing parentheses in call to 'print'", "print statement"),
@@ -64,6 +73,112 @@ def python2_problem(name: str, source: str) -> str | None:
     if kind is None:
         return None
     return f"{name} is Python 2 code ({kind}, line {line}); the grader runs Python 3"
+
+
+def _compiles(source: str) -> bool:
+    try:
+        ast.parse(source)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def _print_call(tokens: list[tokenize.TokenInfo], source_lines: list[str]) -> str | None:
+    """The ``print(...)`` call for one print statement's tokens (``print`` first), or None."""
+    def text(a: tokenize.TokenInfo, b: tokenize.TokenInfo) -> str:
+        if a.start[0] == b.end[0]:
+            return source_lines[a.start[0] - 1][a.start[1]:b.end[1]]
+        parts = [source_lines[a.start[0] - 1][a.start[1]:]]
+        parts += source_lines[a.start[0]:b.end[0] - 1]
+        parts.append(source_lines[b.end[0] - 1][:b.end[1]])
+        return "".join(parts)
+
+    rest = tokens[1:]
+    if not rest:
+        return "print()"
+    if rest[0].type == tokenize.OP and rest[0].string in ("(", "=", ".", "[", ","):
+        return None  # already a call, or not a statement
+    target = None
+    if rest[0].string == ">>":  # print >>stream, items
+        comma = next((i for i, t in enumerate(rest) if t.string == "," and t.type == tokenize.OP), None)
+        if comma is None:
+            return None
+        target = text(rest[1], rest[comma - 1])
+        rest = rest[comma + 1:]
+    end = ""
+    if rest and rest[-1].type == tokenize.OP and rest[-1].string == ",":
+        end, rest = ', end=" "', rest[:-1]
+    items = text(rest[0], rest[-1]) if rest else ""
+    extra = f", file={target}" if target else ""
+    return f"print({items}{end}{extra})".replace("(, ", "(")
+
+
+def run_as_python3(source: str) -> tuple[str, int] | None:
+    """``source`` with its Python 2 print statements as ``print()`` calls, if that makes it compile.
+
+    Returns the new text and the number of statements changed, or None when the file still
+    does not compile (other Python 2 syntax) or has no print statement to change.
+    """
+    lines = source.splitlines(keepends=True)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    skip = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+    statements: list[list[tokenize.TokenInfo]] = []
+    current: list[tokenize.TokenInfo] = []
+    for token in tokens:
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (token.type == tokenize.OP and token.string == ";"):
+            if current:
+                statements.append(current)
+            current = []
+        elif token.type not in skip:
+            current.append(token)
+    edits = []
+    for statement in statements:
+        if statement[0].type == tokenize.NAME and statement[0].string == "print":
+            call = _print_call(statement, lines)
+            if call is not None:
+                edits.append((statement[0].start, statement[-1].end, call))
+    if not edits:
+        return None
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    text = source
+    for (srow, scol), (erow, ecol), call in sorted(edits, reverse=True):
+        text = text[: offsets[srow - 1] + scol] + call + text[offsets[erow - 1] + ecol:]
+    return (text, len(edits)) if _compiles(text) else None
+
+
+def python2_names(source: str) -> list[tuple[str, int]]:
+    """Uses of :data:`PYTHON2_BUILTINS` that the module does not define itself: (name, first line)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    defined = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    defined |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names}
+    defined |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    used: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in PYTHON2_BUILTINS \
+                and node.id not in defined:
+            used[node.id] = min(used.get(node.id, node.lineno), node.lineno)
+    return sorted(used.items(), key=lambda item: item[1])
+
+
+def course_file(source: str, markers: Iterable[str]) -> str | None:
+    """The first of ``markers`` (function names only the course's own version of a file defines)
+    that ``source`` defines at top level, or None."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} if tree else \
+        set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.M))
+    return next((m for m in markers if m in names), None)
 
 
 @dataclass(frozen=True)
