@@ -46,6 +46,7 @@ class Grading:
         self.internal_errors: list[str] = []
         self._student = None
         self._exhausted: dict[str, str] = {}  # symbol -> why later calls are not attempted
+        self._failed_parts: dict[str, CheckFailed] = {}  # part -> why every check of it fails
 
     @classmethod
     def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
@@ -76,8 +77,16 @@ class Grading:
         """The generator of one check, seeded per student (and per course salt)."""
         return np.random.default_rng(student_seed(self.config.salt, self.student_id, f"{part}::{check}"))
 
+    def fail_part(self, part: str, message: str, misconceptions=()) -> None:
+        """Fail this check and every later check of ``part`` with one reason (e.g. the 2015 layout)."""
+        self._failed_parts[part] = CheckFailed(message, misconceptions, whole_part=True)
+        raise self._failed_parts[part]
+
     def require(self, part: str) -> None:
-        """Fail the current check if the part's symbol did not load, or already hung."""
+        """Fail the current check if the part's symbol did not load, already hung, or failed as a whole."""
+        if part in self._failed_parts:
+            failed = self._failed_parts[part]
+            raise CheckFailed(failed.message, failed.misconceptions, whole_part=True)
         symbol = PARTS_BY_NAME[part].symbol
         status = self.student.load_report.get(symbol)
         if status != "ok":

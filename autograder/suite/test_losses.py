@@ -13,7 +13,16 @@ import pytest
 
 from autograder.inputs import LossCase, edge_cases, kink_free_case, random_case, stability_cases, standard_cases
 from autograder.loops import find_loops
-from autograder.reference import LOSS_PARTS, NAIVE_OF, VECTORIZED_PARTS, diagnose, entries, rel_error
+from autograder.reference import (
+    LOSS_PARTS,
+    NAIVE_OF,
+    REGULARIZATION,
+    VECTORIZED_PARTS,
+    diagnose,
+    entries,
+    reference_loss,
+    rel_error,
+)
 from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
 
 
@@ -41,7 +50,8 @@ def check_against_reference(grading, part: str, case: LossCase) -> None:
 
 
 def check_transposed_layout(grading, part: str, case: LossCase) -> None:
-    """After an error: is the code right for the 2015 layout, W (C, D) and X (D, N)?  Then say so."""
+    """After an error: is the code right for the 2015 layout, W (C, D) and X (D, N)?  Then say so,
+    for this check and every later check of the part (under either regularization convention)."""
     W, X = case.W.T.copy(), case.X.T.copy()
     result = grading.call(part, W, X, case.y, case.reg)
     if not result.ok:
@@ -50,10 +60,12 @@ def check_transposed_layout(grading, part: str, case: LossCase) -> None:
         loss, dW = as_loss_and_grad(result.value, W.shape, part)
     except CheckFailed:
         return
-    ref_loss, ref_dW = grading.reference_loss(part, *case.args)
-    if close(loss, ref_loss, rtol=1e-5) and np.allclose(dW.T, ref_dW, rtol=1e-4, atol=1e-7):
-        raise CheckFailed(f"On {case.describe()}: your function fails on this assignment's shapes, but is right when "
-                          "given W and X transposed.", entries("transposed_layout"))
+    for convention in REGULARIZATION:
+        ref_loss, ref_dW = reference_loss(part, *case.args, regularization=convention)
+        if close(loss, ref_loss, rtol=1e-5) and np.allclose(dW.T, ref_dW, rtol=1e-4, atol=1e-7):
+            grading.fail_part(part, "Your function is written for the 2015 CS231n layout: it fails on this "
+                              "assignment's shapes, and is right when given W and X transposed.",
+                              entries("transposed_layout"))
 
 
 @pytest.mark.parametrize("part", LOSS_PARTS)
