@@ -127,12 +127,13 @@ def feedback_md(grading, outcomes: Sequence) -> str:
         said: set[tuple[str, str]] = set()
         for o in sorted(failed, key=lambda o: _part_key(o.part)):
             if o.whole_part:  # one entry per part and reason, not one per check
-                if (o.part, o.output) not in said:
-                    said.add((o.part, o.output))
-                    got, most = totals[o.part]
-                    lines += [f"### {o.part} ({got:g} / {most:g})", "", o.output, ""]
-                continue
-            lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")
+                if (o.part, o.output) in said:
+                    continue
+                said.add((o.part, o.output))
+                got, most = totals[o.part]
+                lines.append(f"### {o.part} ({got:g} / {most:g})")
+            else:
+                lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")
             lines.append("")
             lines.append(o.output)
             for m in o.misconceptions:  # the hint once; later checks only name the misconception
