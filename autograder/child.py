@@ -182,6 +182,7 @@ class Server:
         self.req_fd = cfg["req_fd"]
         self.rep_fd = cfg["rep_fd"]
         self.sandbox = cfg["sandbox"]
+        self.package = cfg["package"]  # the sandbox folder that holds a module submission's files
         self.memory_mb = cfg["memory_mb"]
         self.limits = wire.Limits()
         self.plan = {}  # index -> load step, as received
@@ -265,6 +266,7 @@ class Server:
             kept = [f for f in frames if self._is_student_file(f.filename)]
             for f in kept:
                 f._line = linecache.getline(f.filename, f.lineno).strip() if f.lineno else ""
+                f.filename = self._display(f.filename)  # the student's own path, not the sandbox's
             lines = traceback.format_list(kept)
             text = "Traceback (most recent call last):\n" + "".join(lines) if lines else ""
             return (text + self._describe(exc))[-4000:]
@@ -288,7 +290,7 @@ class Server:
     def _display(self, filename):
         filename = str(filename)
         if filename.startswith(self.sandbox + os.sep):
-            return filename[len(self.sandbox) + 1:]
+            return filename[len(self.sandbox) + 1:].removeprefix(self.package + os.sep)
         if filename.startswith("<cell ") and filename.endswith(">"):
             return "cell " + filename[6:-1]
         return filename

@@ -47,6 +47,7 @@ class Grading:
         self._student = None
         self._exhausted: dict[str, str] = {}  # symbol -> why later calls are not attempted
         self._failed_parts: dict[str, CheckFailed] = {}  # part -> why every check of it fails
+        self.notes: list[str] = []  # findings of the checks worth saying once, at the top of the reports
 
     @classmethod
     def open(cls, path: Path, config: GradingConfig, student_id: str | None = None) -> Grading:
@@ -77,9 +78,12 @@ class Grading:
         """The generator of one check, seeded per student (and per course salt)."""
         return np.random.default_rng(student_seed(self.config.salt, self.student_id, f"{part}::{check}"))
 
-    def fail_part(self, part: str, message: str, misconceptions=()) -> None:
-        """Fail this check and every later check of ``part`` with one reason (e.g. the 2015 layout)."""
+    def fail_part(self, part: str, message: str, misconceptions=(), note: str | None = None) -> None:
+        """Fail this check and every later check of ``part`` with one reason (e.g. the 2015 layout);
+        ``note``, if given, is said once at the top of the reports."""
         self._failed_parts[part] = CheckFailed(message, misconceptions, whole_part=True)
+        if note and note not in self.notes:
+            self.notes.append(note)
         raise self._failed_parts[part]
 
     def require(self, part: str) -> None:

@@ -48,7 +48,8 @@ def test_output(outcome) -> str:
 def notes(grading) -> list[str]:
     """Submission-level notes: loading problems and tampering, in plain words."""
     submission = grading.submission
-    found = [*map(str, submission.problems), *map(str, submission.tamper), *map(str, submission.notes)]
+    found = [*map(str, submission.problems), *map(str, submission.tamper), *map(str, submission.notes),
+             *getattr(grading, "notes", [])]
     if grading.internal_errors:
         found.append(f"{len(grading.internal_errors)} check(s) hit an internal grader error; they are marked failed.")
     return found

@@ -512,7 +512,7 @@ class StudentProcess:
             "site_packages": self._sites, "read_dirs": self._readable, "deny_dirs": self._deny,
             "exempt_files": list(HARNESS_FILES), "allow_processes": self.limits.processes > 0,
             "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
-            "imports": self._imports, "runtime_module": str(RUNTIME_MODULE), "parts": parts,
+            "imports": self._imports, "runtime_module": str(RUNTIME_MODULE), "parts": parts, "package": PACKAGE,
         }
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(self.dir), "TMPDIR": str(self.dir), "LC_ALL": "C.UTF-8",
@@ -788,17 +788,19 @@ class StudentProcess:
             self._load_report = {**report, **self._unloadable_parts()}
 
     def _unloadable_parts(self) -> dict[str, StudentError]:
-        """The parts of modules that could not be run at all (Python 2 code), with the reason.
+        """The parts of modules that cannot be run at all (Python 2 code) or are not the student's
+        (the course's own file), with the reason.
 
         Decided on the trusted side from the source text, so the student process cannot
         claim such a part loaded.
         """
         sub = self.submission
         unloadable = dict(getattr(sub, "unloadable", {}) or {})
+        not_graded = dict(getattr(sub, "not_graded", {}) or {})
         modules = dict(getattr(sub, "modules", {}) or {})
         found = {}
         for part in PARTS:
-            reason = unloadable.get(modules.get(part.module, ""))
+            reason = unloadable.get(modules.get(part.module, "")) or not_graded.get(part.module)
             if reason is not None:
                 error = StudentError("unloadable", f"not graded: {reason}")
                 found[part.symbol] = found[part.name] = error

@@ -68,6 +68,7 @@ class Submission:
     notes: list[str] = field(default_factory=list)
     homes: dict[str, str] = field(default_factory=dict)  # module unit -> the dotted name it is loaded as
     unloadable: dict[str, str] = field(default_factory=dict)  # module unit -> why it cannot run (Python 2)
+    not_graded: dict[str, str] = field(default_factory=dict)  # assignment module -> why (the course's own file)
 
 
 #: ``available(dotted_name)``: can that module be imported where the student's code runs?
@@ -467,10 +468,11 @@ def _load_modules(sub: Submission, pys: dict[str, bytes], chosen: dict[str, str]
             continue
         files[rel[len(prefix):]] = data
     found = read_modules(files, MODULES, MODULE_HOMES, ALIAS_PACKAGES, available, COURSE_FILES)
-    sub.modules, sub.homes, sub.unloadable = found.chosen, found.homes, found.unloadable
+    sub.modules, sub.homes, sub.unloadable, sub.not_graded = found.chosen, found.homes, found.unloadable, \
+        found.not_graded
     sub.problems.extend(found.problems)
     sub.notes.extend(found.notes)
     sub.units.extend(CodeUnit(rel, text, "module") for rel, text in found.texts.items())
-    missing = [m + ".py" for m in MODULES if m not in found.chosen and m not in chosen]
+    missing = [m + ".py" for m in MODULES if m not in found.chosen and m not in found.not_graded]
     if missing:
         sub.notes.append(f"not in the submission: {', '.join(missing)}")

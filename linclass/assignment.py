@@ -58,12 +58,13 @@ MODULE_HOMES: dict[str, str] = {
 #: ``from classifiers.softmax import ...``); stand-ins, a student ``__init__.py`` never runs.
 ALIAS_PACKAGES: tuple[str, ...] = ("cs231n", "cs231n.classifiers", "classifiers")
 
-#: Functions that only the course's own version of a module defines: CS231n ships
-#: ``cs231n/gradient_check.py`` (with ``eval_numerical_gradient_array``, ...), which a student
-#: uploading the whole ``assignment1/`` tree hands in without having written it.
+#: What only the course's own version of a module contains (a function it defines, or a line of
+#: it): CS231n ships ``cs231n/gradient_check.py``, which a student uploading the whole
+#: ``assignment1/`` tree hands in without having written it.  (Its 2015 version has only the two
+#: functions; its sparse check prints this line.)
 COURSE_FILES: dict[str, tuple[str, ...]] = {
     "gradient_check": ("eval_numerical_gradient_array", "eval_numerical_gradient_blobs",
-                       "eval_numerical_gradient_net"),
+                       "eval_numerical_gradient_net", "numerical: %f analytic: %f, relative error: %e"),
 }
 
 #: Every symbol a complete submission defines, per module.

@@ -64,6 +64,32 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5):
         ix = tuple([randrange(m) for m in x.shape])
         print('numerical: %f analytic: %f' % (0.0, analytic_grad[ix]))
 """
+#: The 2015 edition's gradient_check.py: two functions only, and the course's print line.
+COURSE_GRADIENT_CHECK_2015 = """import numpy as np
+from random import randrange
+
+
+def eval_numerical_gradient(f, x):
+    fx = f(x)
+    grad = np.zeros(x.shape)
+    h = 0.00001
+    it = np.nditer(x, flags=['multi_index'], op_flags=['readwrite'])
+    while not it.finished:
+        ix = it.multi_index
+        old_value = x[ix]
+        x[ix] = old_value + h
+        fxh = f(x)
+        x[ix] = old_value
+        grad[ix] = (fxh - fx) / h
+        it.iternext()
+    return grad
+
+
+def grad_check_sparse(f, x, analytic_grad, num_checks):
+    for i in xrange(num_checks):
+        ix = tuple([randrange(m) for m in x.shape])
+        print 'numerical: %f analytic: %f, relative error: %e' % (0.0, analytic_grad[ix], 0.0)
+"""
 DATA_UTILS = "from six.moves import cPickle as pickle\nimport numpy as np\nfrom imageio import imread\n\n\n" \
              "def load_CIFAR10(ROOT):\n    raise NotImplementedError\n"
 
@@ -135,6 +161,10 @@ def variants(root: Path) -> dict[str, Path]:
             "    return loss, dW\n", 1)}),
         "bare_xrange": write(root / "bare_xrange", {**t, "linear_svm.py": t["linear_svm.py"].replace(
             "from past.builtins import xrange\n", "")}),
+        "tree_2015": write(root / "tree_2015", {**tree(t), "assignment1/cs231n/gradient_check.py":
+                                                COURSE_GRADIENT_CHECK_2015}),
+        "mixed_import": write(root / "mixed_import", {**t, "linear_svm.py": t["linear_svm.py"].replace(
+            "import numpy as np\n", "import tensorflow as tf, numpy as np\n", 1)}),
         "relative_up": write(root / "relative_up", {**t, "linear_classifier.py": t["linear_classifier.py"].replace(
             "from cs231n.classifiers.linear_svm import *", "from ..classifiers.linear_svm import *").replace(
             "from cs231n.classifiers.softmax import *", "from ..classifiers.softmax import *")}),
@@ -155,7 +185,7 @@ def graded(tmp_path_factory):
 
 
 EVERY_PART = ["flat", "tree", "mixed", "relative", "bare", "stray_import", "crlf", "tabs", "bom", "zip_flat",
-              "zip_tree", "python2", "bare_xrange", "relative_up"]
+              "zip_tree", "python2", "bare_xrange", "relative_up", "tree_2015", "mixed_import"]
 
 
 @pytest.mark.parametrize("name", EVERY_PART)
@@ -203,13 +233,32 @@ def test_python2_builtins_are_provided_and_named(graded):
     assert "linear_svm.py uses Python 2's builtins; the grader provided xrange (line 13) as range" in output
 
 
-def test_the_courses_own_gradient_check_is_not_graded_as_the_students(graded):
-    """CS231n ships cs231n/gradient_check.py: a tree upload grades like the three files."""
+@pytest.mark.parametrize("name", ["tree", "tree_2015"])
+def test_the_courses_own_gradient_check_is_not_graded_as_the_students(graded, name):
+    """CS231n ships cs231n/gradient_check.py (in two versions): a tree upload grades like the three files."""
     _, out = graded
-    tree, flat = results(out, "tree"), results(out, "flat")
-    assert "cs231n/gradient_check.py is the course's own file (it defines eval_numerical_gradient_array), not your " \
-           "work: the parts of gradient_check.py were not graded" in tree["output"]
+    tree, flat = results(out, name), results(out, "flat")
+    assert "cs231n/gradient_check.py is the course's own file (it " in tree["output"]
     assert points_by_part(tree) == points_by_part(flat)
+    assert "Python 2" not in tree["output"]  # nothing is said about a file the student did not write
+    failed = [t["output"] for t in tree["tests"] if t["tags"] == ["grad_check_sparse"]]
+    assert failed and all("the course's own file" in o for o in failed)
+
+
+def test_only_the_unavailable_name_of_a_mixed_import_is_left_out(graded):
+    _, out = graded
+    assert "linear_svm.py, line 4, `import tensorflow as tf, numpy as np`: tensorflow is not available in the " \
+           "grader, so it was left out of the line" in results(out, "mixed_import")["output"]
+
+
+def test_tracebacks_show_the_students_paths_not_the_sandboxs(tmp_path):
+    text = texts()["linear_svm.py"].replace("    dW = np.zeros(W.shape)\n", "    dW = np.zeros(W.shape)\n"
+                                            "    raise ValueError('not yet')\n", 1)
+    sub = write(tmp_path / "raises", tree({**texts(), "linear_svm.py": text}))
+    assert run_grade(sub, out=tmp_path / "out").returncode == 0
+    feedback = (tmp_path / "out" / "raises" / "feedback.md").read_text()
+    assert 'File "cs231n/classifiers/linear_svm.py", line' in feedback
+    assert "linclass-sandbox" not in feedback and "submission/" not in feedback
 
 
 @pytest.mark.parametrize("name", [*EVERY_PART, "python2_except"])

@@ -65,7 +65,10 @@ def check_transposed_layout(grading, part: str, case: LossCase) -> None:
         if close(loss, ref_loss, rtol=1e-5) and np.allclose(dW.T, ref_dW, rtol=1e-4, atol=1e-7):
             grading.fail_part(part, "Your function is written for the 2015 CS231n layout: it fails on this "
                               "assignment's shapes, and is right when given W and X transposed.",
-                              entries("transposed_layout"))
+                              entries("transposed_layout"),
+                              note="This code follows the 2015 CS231n layout, W of shape (C, D) and X of shape (D, N); "
+                                   "this assignment uses W (D, C) and X (N, D), so every function that takes them "
+                                   "fails here.")
 
 
 @pytest.mark.parametrize("part", LOSS_PARTS)

@@ -49,8 +49,9 @@ def expect(grading, part, W, X, y, expected, printed, what, tol=5e-3):
     nudged = W + 0.05 * np.random.default_rng(int(abs(W).sum() * 1e6) % 2**32).standard_normal(W.shape)
     loss, _ = loss_of(grading, part, nudged, X, y, 0.0, what)
     if not close(loss, reference_loss(part, nudged, X, y, 0.0)[0], rtol=1e-5, atol=1e-6):
-        raise CheckFailed(f"{what}: your function gives the slides' number, but not the loss of the same scores "
-                          "nudged by a little noise. The slide checks need a working loss, not the printed answers.")
+        raise CheckFailed(f"{what}: your function gives the slides' number here, but not the right loss for the same "
+                          "scores nudged by a little noise, so these points need the loss to work on other inputs "
+                          "too (see the other checks of this part).")
 
 
 @pytest.mark.parametrize("part", SVM_PARTS)

@@ -47,6 +47,8 @@ class ModuleFiles:
         Relative path -> the dotted name it is loaded as.
     unloadable : dict
         Relative path -> why that file cannot run at all.
+    not_graded : dict
+        Assignment module -> why its file is not graded (the course's own file).
     problems, notes : list of str
         Plain-words findings: problems cost points somewhere, notes only inform.
     """
@@ -55,6 +57,7 @@ class ModuleFiles:
     texts: dict[str, str] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
     unloadable: dict[str, str] = field(default_factory=dict)
+    not_graded: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -91,14 +94,15 @@ def read_modules(files: Mapping[str, bytes], modules: Iterable[str], homes_of: M
         marker = course_file(found.texts[rel], (course_files or {}).get(module, ()))
         if marker is not None:
             del found.chosen[module]
-            found.notes.append(f"{rel} is the course's own file (it defines {marker}), not your work: the parts of "
-                               f"{module}.py were not graded")
+            what = f"it defines {marker}" if marker.isidentifier() else "it matches the course's version"
+            found.not_graded[module] = (f"{rel} is the course's own file ({what}), not your work, so it is not "
+                                        "graded as yours")
+            found.notes.append(found.not_graded[module])
     found.homes = module_homes(found.texts, found.chosen, homes_of, packages[0])
     graded = set(found.chosen.values())
     importable = importable_with(available, list(found.homes.values()), packages) if available else None
     for rel in found.homes:
-        name = rel.rsplit("/", 1)[-1]
-        problem = python2_problem(name, found.texts[rel])
+        problem = python2_problem(rel, found.texts[rel])
         if problem is not None:
             converted = run_as_python3(found.texts[rel]) if "print statement" in problem else None
             if converted is None:

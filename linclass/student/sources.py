@@ -170,15 +170,16 @@ def python2_names(source: str) -> list[tuple[str, int]]:
 
 
 def course_file(source: str, markers: Iterable[str]) -> str | None:
-    """The first of ``markers`` (function names only the course's own version of a file defines)
-    that ``source`` defines at top level, or None."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
-    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} if tree else \
-        set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.M))
-    return next((m for m in markers if m in names), None)
+    """The first of ``markers`` found in ``source``, or None.
+
+    A marker is a function name that only the course's own version of a file defines (found as
+    a top-level ``def``), or any other text that only it contains (found as it is).
+    """
+    names = set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.M))
+    for marker in markers:
+        if (marker.isidentifier() and marker in names) or (not marker.isidentifier() and marker in source):
+            return marker
+    return None
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,15 @@ class SkippedImport:
     line: int
     text: str
     module: str
+    partial: bool = False  # only some names of ``import a, b`` were left out
 
     def note(self, name: str) -> str:
         """The report's line, e.g. ``linear_svm.py, line 5, `from x import y`: ...``."""
-        return (f"{name}, line {self.line}, `{self.text}`: that module is not available in the grader, "
-                "so the line was skipped")
+        if self.partial:
+            return (f"{name}, line {self.line}, `{self.text}`: {self.module} is not available in the grader, so it "
+                    "was left out of the line")
+        return (f"{name}, line {self.line}, `{self.text}`: that module is not available in the grader, so the line "
+                "was skipped")
 
 
 def _guarded(tree: ast.Module) -> set[int]:
@@ -209,9 +214,9 @@ def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> t
     """``source`` with the imports of unavailable modules replaced by ``pass``.
 
     An import counts when it is a statement of its own line (at module level or in a
-    function body), is not inside a ``try`` that handles its failure, and *every* module it
-    names is unavailable (``import numpy, nosuchmodule`` is left as it is: Python's own error
-    is clearer there).  Relative imports (``from .x import y``) are left to the importer.
+    function body) and is not inside a ``try`` that handles its failure; of ``import a, b``
+    only the unavailable names are left out.  Relative imports (``from .x import y``) are left
+    to the importer.
 
     Parameters
     ----------
@@ -241,20 +246,23 @@ def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> t
         if isinstance(node, ast.ImportFrom):
             if node.level or not node.module or node.module == "__future__":
                 continue
-            modules = [node.module]
+            keep: list[ast.alias] = [] if not available(node.module) else node.names
+            missing = [node.module] if not keep else []
         else:
-            modules = [alias.name for alias in node.names]
-        if any(available(m) for m in modules):
+            keep = [alias for alias in node.names if available(alias.name)]
+            missing = [alias.name for alias in node.names if not available(alias.name)]
+        if not missing:
             continue
         first, last = node.lineno, node.end_lineno or node.lineno
         text = "".join(lines[first - 1:last])
         # Only a statement that owns its lines: ``import a; x = 1`` is left alone.
         if text.strip() != ast.get_source_segment(source, node, padded=False):
             continue
-        skipped.append(SkippedImport(first, " ".join(text.split()), modules[0]))
+        skipped.append(SkippedImport(first, " ".join(text.split()), missing[0], partial=bool(keep)))
         indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
         ending = "\n" if lines[last - 1].endswith("\n") else ""
-        lines[first - 1] = f"{indent}pass{ending}"
+        kept = ast.unparse(ast.Import(names=keep)) if keep else "pass"  # ``import tensorflow as tf, numpy``
+        lines[first - 1] = f"{indent}{kept}{ending}"
         for i in range(first, last):
             lines[i] = "\n"
     skipped.sort(key=lambda s: s.line)
