@@ -61,10 +61,10 @@ ALIAS_PACKAGES: tuple[str, ...] = ("cs231n", "cs231n.classifiers", "classifiers"
 #: What only the course's own version of a module contains (a function it defines, or a line of
 #: it): CS231n ships ``cs231n/gradient_check.py``, which a student uploading the whole
 #: ``assignment1/`` tree hands in without having written it.  (Its 2015 version has only the two
-#: functions; its sparse check prints this line.)
+#: functions, the sparse check with this signature: no ``seed``, and it prints instead of returning.)
 COURSE_FILES: dict[str, tuple[str, ...]] = {
     "gradient_check": ("eval_numerical_gradient_array", "eval_numerical_gradient_blobs",
-                       "eval_numerical_gradient_net", "numerical: %f analytic: %f, relative error: %e"),
+                       "eval_numerical_gradient_net", "def grad_check_sparse(f, x, analytic_grad, num_checks):"),
 }
 
 #: Every symbol a complete submission defines, per module.

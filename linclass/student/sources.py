@@ -173,11 +173,12 @@ def course_file(source: str, markers: Iterable[str]) -> str | None:
     """The first of ``markers`` found in ``source``, or None.
 
     A marker is a function name that only the course's own version of a file defines (found as
-    a top-level ``def``), or any other text that only it contains (found as it is).
+    a top-level ``def``), or a whole line that only it has (compared without extra spaces).
     """
     names = set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.M))
+    lines = {" ".join(line.split()) for line in source.splitlines()}
     for marker in markers:
-        if (marker.isidentifier() and marker in names) or (not marker.isidentifier() and marker in source):
+        if (marker.isidentifier() and marker in names) or (not marker.isidentifier() and marker in lines):
             return marker
     return None
 
