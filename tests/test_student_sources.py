@@ -90,7 +90,7 @@ def test_python2_builtins_that_the_module_uses_are_found():
 
 def test_the_courses_own_gradient_check_is_recognised_and_a_students_is_not():
     markers = COURSE_FILES["gradient_check"]
-    shipped = "def eval_numerical_gradient(f, x):\n    pass\n\n\ndef eval_numerical_gradient_array(f, x, df):\n    pass\n"
+    shipped = "def eval_numerical_gradient(f, x):\n    pass\n\n\ndef eval_numerical_gradient_array(f, x, df):\n"
     assert course_file(shipped, markers) == "eval_numerical_gradient_array"
     assert course_file("def grad_check_sparse(f,  x, analytic_grad, num_checks):\n    print('numerical: %f')\n",
                        markers) == "def grad_check_sparse(f, x, analytic_grad, num_checks):"
