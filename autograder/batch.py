@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import gc
 import hashlib
-import json
 import multiprocessing
-import statistics
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,36 +19,37 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from linclass.assignment import PARTS, SLIDES_TAG
+from linclass.assignment import Assignment, load_assignment
 from linclass.errors import LinclassError
+from linclass.student.spec import Spec
 
-from .export import submission_meta, write_meta, write_nbgrader_csv
-from .grade import grade_submission, student_id_for
+from .class_reports import write_class_reports
+from .export import submission_meta, write_meta
+from .run import grade_submission, student_id_for
 
 CODE_SUFFIXES = {".ipynb", ".py"}
-COLUMNS = [p.name for p in PARTS] + [SLIDES_TAG]
 #: Attempts per submission when the grading worker process itself dies.
 MAX_ATTEMPTS = 2
 #: Submissions the grader could not run for (student_id, path, error); absent when none.
 NOT_GRADED = "not_graded.csv"
 
 
-def _has_code(directory: Path) -> bool:
-    return any(child.suffix in CODE_SUFFIXES for child in directory.iterdir() if child.is_file()) or (
-        directory / "cs231n").is_dir()
+def _has_code(directory: Path, spec: Spec) -> bool:
+    return any(child.suffix in CODE_SUFFIXES for child in directory.iterdir() if child.is_file()) or any(
+        (directory / name).is_dir() for name in spec.package_dirs)
 
 
-def _is_single_submission(directory: Path) -> bool:
+def _is_single_submission(directory: Path, spec: Spec) -> bool:
     """A directory is one submission if it holds code (or one folder that does); else a class."""
-    if _has_code(directory):
+    if _has_code(directory, spec):
         return True
     children = [c for c in directory.iterdir() if not c.name.startswith(".")]
     if not children:
         return True  # empty: graded (and reported) as an empty submission
-    return len(children) == 1 and children[0].is_dir() and _has_code(children[0])
+    return len(children) == 1 and children[0].is_dir() and _has_code(children[0], spec)
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+def expand_paths(paths: Iterable[str | Path], assignment: Assignment | None = None) -> list[Path]:
     """The submissions named by ``paths``: each path, or each entry of one class folder.
 
     A class folder holds one entry per student (a folder, a zip or a notebook); nbgrader's
@@ -60,7 +59,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for p in paths:
         if not p.exists():
             raise LinclassError(f"{p}: no such file or directory")
-    if len(paths) == 1 and paths[0].is_dir() and not _is_single_submission(paths[0]):
+    spec = (assignment or load_assignment()).spec
+    if len(paths) == 1 and paths[0].is_dir() and not _is_single_submission(paths[0], spec):
         return sorted(c for c in paths[0].iterdir() if not c.name.startswith("."))
     return paths
 
@@ -104,13 +104,15 @@ def _freeze_warm_heap() -> None:
         _frozen = True
 
 
-def _grade_job(path: str, out: str, salt: str | None, config_path: str | None) -> dict:
+def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_path: str | None) -> dict:
     """Run in a worker process: grade one submission, never raise."""
     start = time.perf_counter()
     student_id = student_id_for(Path(path))
     try:
-        result = grade_submission(path, out, student_id=student_id, salt=salt, config_path=config_path)
-        write_meta(result.report_dir, submission_meta(path))
+        graded_as = load_assignment(assignment)
+        result = grade_submission(path, out, assignment=graded_as, student_id=student_id, salt=salt,
+                                  config_path=config_path)
+        write_meta(result.report_dir, submission_meta(path, graded_as))
         job = {"student_id": result.student_id, "path": path, "ok": True, "score": result.score,
                "seconds": time.perf_counter() - start}
     except Exception as exc:  # the grader could not run for this one; the batch goes on
@@ -152,9 +154,9 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
         queue = retry
 
 
-def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, shard: str | None = None,
-                salt: str | None = None, config_path: str | Path | None = None, force: bool = False,
-                quiet: bool = False) -> Path:
+def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Assignment | None = None, jobs: int = 1,
+                shard: str | None = None, salt: str | None = None, config_path: str | Path | None = None,
+                force: bool = False, quiet: bool = False) -> Path:
     """Grade every submission in ``paths`` into ``out``; write the class reports.
 
     Students whose ``results.json`` already exists are skipped unless ``force`` (an
@@ -171,11 +173,12 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     """
     from tqdm import tqdm
 
+    assignment = assignment or load_assignment()
     tqdm.monitor_interval = 0  # no monitor thread: the worker processes are forked while the bar runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     part = parse_shard(shard)
-    todo = [p for p in expand_paths(paths) if in_shard(student_id_for(p), part)]
+    todo = [p for p in expand_paths(paths, assignment) if in_shard(student_id_for(p), part)]
     ids = [student_id_for(p) for p in todo]
     duplicates = [i for i, count in Counter(ids).items() if count > 1]
     if duplicates:
@@ -185,7 +188,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     if force:
         for p in pending:  # a regraded student's old reports must not survive a failed regrade
             (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
-    args = (str(out), salt, str(config_path) if config_path else None)
+    args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None)
     done: list[dict] = []
     start = time.perf_counter()
     with tqdm(total=len(pending), unit="student", desc="grading", disable=quiet or not pending) as bar:
@@ -202,14 +205,14 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     wall = time.perf_counter() - start
     # every earlier failure lacked a results.json, so it was pending again: this run's list is complete
     failed = sorted((e for e in done if not e["ok"]), key=lambda e: e["student_id"])
-    _write_not_graded(out, failed)
+    write_not_graded(out, failed)
     for e in failed:
         print(f"could not grade {e['student_id']}: {e['error']}")
     if skipped and not quiet:
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
     # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
     grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
-                                 not_graded=failed)
+                                 assignment, not_graded=failed)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
     if not quiet:
         print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
@@ -217,7 +220,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, jobs: int = 1, 
     return grades
 
 
-def _read_not_graded(out: Path) -> list[dict]:
+def read_not_graded(out: Path) -> list[dict]:
     path = out / NOT_GRADED
     if not path.exists():
         return []
@@ -225,7 +228,7 @@ def _read_not_graded(out: Path) -> list[dict]:
         return [dict(row, ok=False) for row in csv.DictReader(f)]
 
 
-def _write_not_graded(out: Path, failed: list[dict]) -> None:
+def write_not_graded(out: Path, failed: list[dict]) -> None:
     path = out / NOT_GRADED
     if not failed:
         path.unlink(missing_ok=True)
@@ -237,79 +240,7 @@ def _write_not_graded(out: Path, failed: list[dict]) -> None:
         writer.writerows(failed)
 
 
-def _row(report_dir: Path) -> dict:
-    results = json.loads((report_dir / "results.json").read_text())
-    row = {"student_id": report_dir.name, "score": results["score"], "max_score": results["max_score"]}
-    row.update({c: 0.0 for c in COLUMNS})
-    misconceptions = []
-    for test in results["tests"]:
-        for tag in test.get("tags", []):
-            if tag in row:
-                row[tag] += test["score"]
-        misconceptions += test.get("extra_data", {}).get("misconceptions", [])
-    row["misconceptions"] = ";".join(dict.fromkeys(misconceptions))
-    return row
-
-
-def write_class_reports(out: Path, report_dirs: Iterable[Path], not_graded: Sequence[dict] = ()) -> Path:
-    """grades.csv, grades_nbgrader.csv and summary.md (+ histogram) from report directories.
-
-    ``grades.csv`` has one row per graded student: ``student_id, score, max_score``, the
-    points per part (one column per :data:`COLUMNS` entry; slide checks in ``slides``) and
-    the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).
-    """
-    report_dirs = [d for d in report_dirs if (d / "results.json").exists()]
-    rows = [_row(d) for d in report_dirs]
-    grades = out / "grades.csv"
-    with open(grades, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *COLUMNS, "misconceptions"],
-                                lineterminator="\n")
-        writer.writeheader()
-        for row in sorted(rows, key=lambda r: r["student_id"]):
-            writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs)
-    write_summary(out, rows, not_graded)
-    return grades
-
-
-def write_summary(out: Path, rows: list[dict], not_graded: Sequence[dict] = ()) -> Path:
-    """summary.md: the score histogram, mean and median per part, the commonest misconceptions."""
-    from linclass.plots import plot_histogram
-
-    from .misconceptions import by_id
-
-    lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
-    if rows:
-        scores = [r["score"] for r in rows]
-        plot_histogram(scores, out / "score_histogram.png", max_score=rows[0]["max_score"])
-        lines += [f"Total: mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f} "
-                  f"of {rows[0]['max_score']:g}.", "", "![score histogram](score_histogram.png)", "",
-                  "| part | mean | median |", "|---|---|---|"]
-        lines += [f"| {c} | {statistics.mean(r[c] for r in rows):.2f} | {statistics.median(r[c] for r in rows):.2f} |"
-                  for c in COLUMNS]
-        counts = Counter(m for r in rows for m in r["misconceptions"].split(";") if m)
-        lines += ["", "## What to re-teach: the most common diagnosed misconceptions", ""]
-        if counts:
-            lines += ["| misconception | students |", "|---|---|"]
-            for mid, n in counts.most_common(10):
-                try:
-                    title = by_id(mid).title
-                except KeyError:
-                    title = mid
-                lines.append(f"| {title} (`{mid}`) | {n} |")
-        else:
-            lines.append("No known misconception was diagnosed.")
-    if not_graded:
-        lines += ["", f"## Not graded ({len(not_graded)}): the grader could not run", "",
-                  "Listed in `not_graded.csv`; fix the cause and run the same command again (finished students "
-                  "are skipped).", ""]
-        lines += [f"- {e['student_id']}: {e['error']}" for e in not_graded]
-    path = out / "summary.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def merge_outputs(dirs: Sequence[str | Path], out: str | Path) -> Path:
+def merge_outputs(dirs: Sequence[str | Path], out: str | Path, assignment: Assignment | None = None) -> Path:
     """Combine the per-student reports of several shard outputs into one class report."""
     import shutil
 
@@ -326,11 +257,11 @@ def merge_outputs(dirs: Sequence[str | Path], out: str | Path) -> Path:
                     raise LinclassError(f"student {student.name} appears in more than one shard")
                 shutil.copytree(student, target)
             report_dirs.append(target)
-        not_graded += _read_not_graded(d)
+        not_graded += read_not_graded(d)
     graded = {d.name for d in report_dirs}
     not_graded = sorted((e for e in not_graded if e["student_id"] not in graded), key=lambda e: e["student_id"])
-    _write_not_graded(out, not_graded)
-    grades = write_class_reports(out, sorted(report_dirs), not_graded)
+    write_not_graded(out, not_graded)
+    grades = write_class_reports(out, sorted(report_dirs), assignment or load_assignment(), not_graded)
     print(f"merged {len(report_dirs)} students into {grades}"
           + (f"; {len(not_graded)} could not be graded (see {out / NOT_GRADED})" if not_graded else ""))
     return grades

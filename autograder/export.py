@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from linclass.assignment import DEFAULT_ASSIGNMENT
+from linclass.assignment import Assignment
 
 #: The header of ``nbgrader export`` (nbgrader 0.9, CsvExportPlugin), in order.
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -30,27 +30,28 @@ NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_na
 META_NAME = "submission.json"
 
 
-def submission_meta(path: str | Path) -> dict:
+def submission_meta(path: str | Path, assignment: Assignment) -> dict:
     """Assignment name and nbgrader timestamp of one submission path (nothing is executed).
 
     nbgrader's ``submitted/<student>/<assignment>/`` layout names the assignment; its
-    ``timestamp.txt`` holds the submission time.  Other layouts get the default assignment
+    ``timestamp.txt`` holds the submission time.  Other layouts get ``assignment``'s name
     and no timestamp.
     """
-    path = Path(path)
-    assignment, folder = DEFAULT_ASSIGNMENT, path
+    path, package_dirs = Path(path), assignment.spec.package_dirs
+    assignment_name = assignment.name
+    folder = path
     if path.is_dir():
         children = [c for c in path.iterdir() if not c.name.startswith(".")]
         nbgrader_layout = path.parent.name == "submitted" or any((c / "timestamp.txt").is_file() for c in children)
-        if nbgrader_layout and len(children) == 1 and children[0].is_dir() and children[0].name != "cs231n":
-            assignment, folder = children[0].name, children[0]  # submitted/<student>/<assignment>/
+        if nbgrader_layout and len(children) == 1 and children[0].is_dir() and children[0].name not in package_dirs:
+            assignment_name, folder = children[0].name, children[0]  # submitted/<student>/<assignment>/
         elif (path / "timestamp.txt").is_file() and path.parent.parent.name == "submitted":
-            assignment = path.name  # submitted/<student>/<assignment>/ given directly
+            assignment_name = path.name  # submitted/<student>/<assignment>/ given directly
     timestamp = ""
     stamp = folder / "timestamp.txt" if folder.is_dir() else None
     if stamp is not None and stamp.is_file():
         timestamp = stamp.read_text(errors="replace").strip()[:64]
-    return {"path": str(path), "assignment": assignment, "timestamp": timestamp}
+    return {"path": str(path), "assignment": assignment_name, "timestamp": timestamp}
 
 
 def write_meta(report_dir: Path, meta: Mapping[str, str]) -> None:
@@ -59,15 +60,15 @@ def write_meta(report_dir: Path, meta: Mapping[str, str]) -> None:
     (report_dir / META_NAME).write_text(json.dumps(dict(meta), indent=2) + "\n")
 
 
-def read_meta(report_dir: Path) -> dict:
-    """The stored metadata of a student (defaults when the batch did not write any)."""
+def read_meta(report_dir: Path, assignment: str) -> dict:
+    """The stored metadata of a student (``assignment`` and no timestamp when the batch wrote none)."""
     try:
         return json.loads((report_dir / META_NAME).read_text())
     except (FileNotFoundError, ValueError):
-        return {"assignment": DEFAULT_ASSIGNMENT, "timestamp": ""}
+        return {"assignment": assignment, "timestamp": ""}
 
 
-def nbgrader_rows(report_dirs: Iterable[Path], duedate: str = "") -> list[dict]:
+def nbgrader_rows(report_dirs: Iterable[Path], assignment: str, duedate: str = "") -> list[dict]:
     """One ``nbgrader export`` row per graded student (report directories with a results.json)."""
     rows = []
     for d in report_dirs:
@@ -75,8 +76,8 @@ def nbgrader_rows(report_dirs: Iterable[Path], duedate: str = "") -> list[dict]:
             results = json.loads((d / "results.json").read_text())
         except FileNotFoundError:
             continue
-        meta = read_meta(d)
-        rows.append({"assignment": meta.get("assignment") or DEFAULT_ASSIGNMENT, "duedate": duedate,
+        meta = read_meta(d, assignment)
+        rows.append({"assignment": meta.get("assignment") or assignment, "duedate": duedate,
                      "timestamp": meta.get("timestamp", ""), "student_id": d.name, "last_name": "",
                      "first_name": "", "email": "", "raw_score": float(results["score"]),
                      "late_submission_penalty": 0.0, "score": max(0.0, float(results["score"])),
@@ -84,11 +85,11 @@ def nbgrader_rows(report_dirs: Iterable[Path], duedate: str = "") -> list[dict]:
     return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
 
 
-def write_nbgrader_csv(path: Path, report_dirs: Iterable[Path], duedate: str = "") -> Path:
+def write_nbgrader_csv(path: Path, report_dirs: Iterable[Path], assignment: str, duedate: str = "") -> Path:
     """Write the grades of ``report_dirs`` to ``path`` with nbgrader's export header."""
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=NBGRADER_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row in nbgrader_rows(report_dirs, duedate):
+        for row in nbgrader_rows(report_dirs, assignment, duedate):
             writer.writerow({k: str(v) for k, v in row.items()})
     return path

@@ -17,17 +17,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from linclass.assignment import PARTS
 
-PART_ORDER = [p.name for p in PARTS]
-
-
-def _part_key(part: str) -> int:
-    return PART_ORDER.index(part) if part in PART_ORDER else len(PART_ORDER)
+def _order(grading) -> dict[str, int]:
+    """Part name -> its place in the assignment (the order students meet the parts)."""
+    return {name: i for i, name in enumerate(grading.assignment.spec.part_names)}
 
 
 def test_name(outcome) -> str:
-    """The test's display name, e.g. ``svm_loss_naive: matches reference``."""
+    """The test's display name, e.g. ``loss_naive: matches reference`` (part: check)."""
     return f"{outcome.part}: {outcome.check.replace('_', ' ')}"
 
 
@@ -55,10 +52,10 @@ def notes(grading) -> list[str]:
     return found
 
 
-def part_totals(outcomes: Iterable) -> OrderedDict:
+def part_totals(outcomes: Iterable, order: dict[str, int]) -> OrderedDict:
     """Points and maximum per part (slide checks count towards the part they call)."""
     totals: OrderedDict[str, list[float]] = OrderedDict()
-    for o in sorted(outcomes, key=lambda o: _part_key(o.part)):
+    for o in sorted(outcomes, key=lambda o: order.get(o.part, len(order))):
         entry = totals.setdefault(o.part, [0.0, 0.0])
         entry[0] += o.score
         entry[1] += o.max_score
@@ -67,6 +64,7 @@ def part_totals(outcomes: Iterable) -> OrderedDict:
 
 def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
     """The Gradescope ``results.json`` document."""
+    order = _order(grading)
     score = sum(o.score for o in outcomes)
     max_score = sum(o.max_score for o in outcomes)
     header = [f"Student {grading.student_id}: {score:g} / {max_score:g} points."] + notes(grading)
@@ -86,9 +84,11 @@ def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
                 "output": test_output(o),
                 "visibility": "visible",
                 "tags": [o.tag],
-                **({"extra_data": {"misconceptions": [m.id for m in o.misconceptions]}} if o.misconceptions else {}),
+                **({"extra_data": {"misconceptions": [m.id for m in o.misconceptions],
+                                   "misconception_titles": [m.title for m in o.misconceptions]}}
+                   if o.misconceptions else {}),
             }
-            for o in sorted(outcomes, key=lambda o: (_part_key(o.part), o.tag == "slides"))
+            for o in sorted(outcomes, key=lambda o: (order.get(o.part, len(order)), o.tag != o.part))
         ],
     }
 
@@ -116,17 +116,18 @@ def feedback_md(grading, outcomes: Sequence) -> str:
     lines = [f"# Feedback for {grading.student_id}", "", f"**Score: {score:g} / {max_score:g}**", ""]
     for note in notes(grading):
         lines.append(f"> {note}")
+    order = _order(grading)
     lines += ["", "| part | points |", "|---|---|"]
-    for part, (got, most) in part_totals(outcomes).items():
+    for part, (got, most) in part_totals(outcomes, order).items():
         mark = "✅" if got == most else ("⚠️" if got else "❌")
         lines.append(f"| {part} | {got:g} / {most:g} {mark} |")
     failed = [o for o in outcomes if o.status != "passed"]
     if failed:
         lines += ["", "## What to fix", ""]
         hinted: set[str] = set()
-        totals = part_totals(outcomes)
+        totals = part_totals(outcomes, order)
         said: set[tuple[str, str]] = set()
-        for o in sorted(failed, key=lambda o: _part_key(o.part)):
+        for o in sorted(failed, key=lambda o: order.get(o.part, len(order))):
             if o.whole_part:  # one entry per part and reason, not one per check
                 if (o.part, o.output) in said:
                     continue

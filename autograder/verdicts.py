@@ -1,6 +1,6 @@
 """How a check fails: one exception type carrying the student-facing message and diagnoses.
 
-Grading checks raise :class:`CheckFailed`; the suite's conftest turns it into the test's
+Grading checks raise :class:`CheckFailed`; the grading plugin turns it into the test's
 ``output`` in the reports (never a traceback).  Everything that validates a reply from the
 student process lives here too, so each check reads as a few plain statements.
 """
@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .wire import Unsupported
+from .harness.wire import Unsupported
 
 
 class CheckFailed(AssertionError):
@@ -22,7 +22,8 @@ class CheckFailed(AssertionError):
     message : str
         What came back, what was expected, in plain words.
     misconceptions : sequence, optional
-        Catalog entries (``autograder.misconceptions.Misconception``) that match the reply.
+        Entries of the assignment's misconception catalog that match the reply (each has an
+        ``id``, a ``title`` and a ``hint``).
     whole_part : bool, optional
         The failure is about the part as a whole, not this check (it is missing, its file did
         not load, an earlier call hit a limit): the student's feedback says it once per part.

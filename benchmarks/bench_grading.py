@@ -3,13 +3,13 @@
 ``python benchmarks/bench_grading.py [--repeats 5] [--class-size 200] [--skip-nbgrader] [--skip-class]``
 
 1. **Per submission, side by side in one run.**  The release is built with nbgrader in a
-   temporary course, filled in from the source by :func:`linclass.release.fill_release` (a
+   temporary course, filled in from the source by :func:`linclass.course.release.fill_release` (a
    student who got everything right), then graded alternately by ``linclass grade`` and by
    ``nbgrader autograde`` (both end to end, as subprocesses, ``--repeats`` times each; median
    and ratio).  Checks counted: linclass's ``tests`` in results.json; nbgrader's autograded
    test cells (``grade: true``, not solution) in the notebooks.
 2. **Class scale.**  ``--class-size`` generated module-layout submissions, half the
-   reference and half one-bug mutants (:mod:`autograder.mutants`, cycling through the
+   reference and half one-bug mutants (:mod:`linclass.assignments.linear_classifiers.mutants`, cycling through the
    catalog), graded with ``linclass grade DIR --jobs 1`` and ``--jobs 2``: wall time,
    submissions per minute, scaling efficiency (T1 / (2 T2)).
 3. **Where the time goes for one submission**: interpreter start, imports, the whole
@@ -83,7 +83,7 @@ def prepare_course(tmp: Path) -> tuple[Path, Path]:
     """A temporary nbgrader course with the assignment generated (gradebook kept) and one filled submission."""
     from nbgrader.apps import NbGraderAPI
 
-    from linclass.release import copy_course, course_config, fill_release, nbgrader_env
+    from linclass.course.release import copy_course, course_config, fill_release, nbgrader_env
 
     course = copy_course(ROOT / "assignments", tmp / "course")
     with nbgrader_env():
@@ -149,7 +149,7 @@ def side_by_side(tmp: Path, repeats: int) -> dict:
 
 def make_class(dest: Path, size: int) -> dict[str, int]:
     """``size`` module-layout submissions: even ids the reference, odd ids one-bug mutants."""
-    from autograder.mutants import MUTANTS, write_mutant, write_reference
+    from linclass.assignments.linear_classifiers.mutants import MUTANTS, write_mutant, write_reference
 
     kinds: dict[str, int] = defaultdict(int)
     for i in range(size):
@@ -207,18 +207,18 @@ DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+?)\.py::(\w+)(?:\
 
 def breakdown(tmp: Path) -> dict:
     print(f"\n## 3. Where the time goes for one submission ({load()})")
-    from autograder.mutants import write_reference
+    from linclass.assignments.linear_classifiers.mutants import write_reference
 
     py = sys.executable
     bare = _median_run([py, "-I", "-S", "-c", "pass"])
     child_floor = _median_run([py, "-I", "-B", "-c", "import numpy"])
-    imports = _median_run([py, "-c", "import autograder.grade, autograder.sandbox, numpy, pytest"])
+    imports = _median_run([py, "-c", "import autograder.run, autograder.sandbox.process, numpy, pytest"])
     print(f"  interpreter start (python -I -S): {bare * 1000:.0f} ms; python -I + numpy (the child floor): "
           f"{child_floor * 1000:.0f} ms")
-    print(f"  grader process start + imports (autograder.grade, pytest, numpy): {imports * 1000:.0f} ms "
+    print(f"  grader process start + imports (autograder.run, pytest, numpy): {imports * 1000:.0f} ms "
           "(paid once per worker, not per submission)")
 
-    from autograder.grade import grade_submission
+    from autograder.run import grade_submission
 
     subs = [write_reference(tmp / "warm" / f"w{i}") for i in range(4)]
     old = os.environ.get("PYTEST_ADDOPTS")
@@ -259,8 +259,8 @@ def breakdown(tmp: Path) -> dict:
     print(f"    outside the checks (pytest config + collection, the child's start and load, reports): "
           f"{max(0.0, warm - setup - checks):.2f} s")
 
-    from linclass.data import get_data
-    from solutions.linear_classifier import LinearSVM
+    from linclass.assignments.linear_classifiers.shipped.data import get_data
+    from solutions.linear_classifiers.linear_classifier import LinearSVM
 
     data = get_data("digits")
     start = time.perf_counter()

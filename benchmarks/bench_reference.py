@@ -26,8 +26,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from solutions.linear_svm import svm_loss_naive, svm_loss_vectorized
-from solutions.softmax import softmax_loss_naive, softmax_loss_vectorized
+from solutions.linear_classifiers.linear_svm import svm_loss_naive, svm_loss_vectorized
+from solutions.linear_classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 
 D, C, REG = 3073, 10, 2.5e4 * 1e-8  # CIFAR-10 sized; a reg of the usual order (its value does not matter)
 TARGET = 1.5

@@ -1,79 +1,154 @@
-"""What students implement: one registry used by the release, the self-check and the grader.
+"""An assignment is a package: the registry that finds one, and what the kit needs from it.
 
-Each *part* is one gradable function or method (DESIGN section 2).  Its ``name`` is the
-report tag (``tags: [<part>]``).  ``module`` is its CS231n module (``linear_svm.py``, ...),
-and ``cell`` the nbgrader ``grade_id`` of the notebook cell that defines it: functions are
-defined in a cell of their own name; methods live in their class's cell.
+An assignment package is a folder (see ``docs/adding-an-assignment.md``) holding:
+
+- ``spec.py``: ``SPEC``, the student-facing table (:class:`linclass.student.spec.Spec`);
+- ``grading.toml``: points per check, limits, thresholds, conventions;
+- ``suite/``: the grading checks (pytest, run by the engine's plugin);
+- ``harness_ops.py`` (optional): the assignment's own requests, served inside the student
+  process (plain calls of the student's functions need none);
+- ``checks.py``: the public self-check's checks (shipped with the release);
+- ``assignment.toml`` (optional): where its reference and source notebooks are, and which
+  files every release gets at its root.
+
+The engine (``autograder``) and the course tools (``linclass.course``) take an
+:class:`Assignment` and read nothing else about the assignment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from .errors import LinclassError
+from .student.spec import Part, Spec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+#: Where the kit's own assignment packages live.
+BUILTIN = Path(__file__).resolve().parent / "assignments"
+#: The assignment used when none is named.
+DEFAULT_ASSIGNMENT = "linear_classifiers"
 
 
 @dataclass(frozen=True)
-class Part:
-    """One gradable unit of the assignment."""
+class Assignment:
+    """One assignment package, found by :func:`load_assignment`.
 
-    name: str  # report tag, e.g. "svm_loss_naive" or "LinearClassifier.train"
-    module: str  # CS231n module that defines it, e.g. "linear_svm"
-    cell: str  # nbgrader grade_id of the defining notebook cell
+    Attributes
+    ----------
+    spec : Spec
+        What students implement.
+    root : Path
+        The package folder.
+    package : str
+        Its importable dotted name.
+    reference_dir : Path
+        The reference implementations (never shipped).
+    source_dir : Path
+        The nbgrader source notebooks.
+    shipped : dict
+        Release-root file name -> the file that is copied there.
+    conventions : dict
+        Convention name -> the values a course may grade by (``grading.toml`` picks one).
+    """
+
+    spec: Spec
+    root: Path
+    package: str
+    reference_dir: Path
+    source_dir: Path
+    shipped: dict[str, Path] = field(default_factory=dict)
+    conventions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
-    def symbol(self) -> str:
-        """The top-level name to look up in the module (a function or a class)."""
-        return self.name.split(".")[0]
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return self.spec.parts
+
+    @property
+    def suite_dir(self) -> Path:
+        """The grading checks."""
+        return self.root / "suite"
+
+    @property
+    def config_path(self) -> Path:
+        """The default grading configuration."""
+        return self.root / "grading.toml"
+
+    @property
+    def ops_path(self) -> Path:
+        """The requests served in the student process (numpy and the standard library only)."""
+        return self.root / "harness_ops.py"
+
+    def module(self, name: str) -> ModuleType:
+        """One of the package's own modules (``"reference"``, ``"misconceptions"``, ...)."""
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def has_module(self, name: str) -> bool:
+        return (self.root / f"{name}.py").is_file() or (self.root / name / "__init__.py").is_file()
 
 
-PARTS: tuple[Part, ...] = (
-    Part("svm_loss_naive", "linear_svm", "svm_loss_naive"),
-    Part("svm_loss_vectorized", "linear_svm", "svm_loss_vectorized"),
-    Part("softmax_loss_naive", "softmax", "softmax_loss_naive"),
-    Part("softmax_loss_vectorized", "softmax", "softmax_loss_vectorized"),
-    Part("eval_numerical_gradient", "gradient_check", "eval_numerical_gradient"),
-    Part("grad_check_sparse", "gradient_check", "grad_check_sparse"),
-    Part("rel_error", "gradient_check", "rel_error"),
-    Part("LinearClassifier.train", "linear_classifier", "LinearClassifier"),
-    Part("LinearClassifier.predict", "linear_classifier", "LinearClassifier"),
-    Part("LinearSVM.loss", "linear_classifier", "LinearSVM"),
-    Part("Softmax.loss", "linear_classifier", "Softmax"),
-    Part("tune_hyperparameters", "tuning", "tune_hyperparameters"),
-)
+def _locate(which: str | Path | None) -> tuple[Path, str]:
+    """(package folder, dotted name) of a built-in assignment name or a package path."""
+    which = DEFAULT_ASSIGNMENT if which is None else which
+    path = Path(which)
+    if not path.is_dir() and (BUILTIN / path.name / "spec.py").is_file() and path.name == str(which):
+        path = BUILTIN / path.name
+    if path.is_dir() and (path / "spec.py").is_file():
+        path = path.resolve()
+        if path.parent == BUILTIN.resolve():
+            return path, f"linclass.assignments.{path.name}"
+        if not path.name.isidentifier():
+            raise LinclassError(f"{path}: an assignment folder's name must be a Python identifier")
+        if str(path.parent) not in sys.path:
+            sys.path.append(str(path.parent))
+        return path, path.name
+    known = sorted(p.name for p in BUILTIN.iterdir() if (p / "spec.py").is_file())
+    raise LinclassError(f"no assignment {str(which)!r}: give one of {', '.join(known)} or the folder of an "
+                        "assignment package (with a spec.py)")
 
-PARTS_BY_NAME = {p.name: p for p in PARTS}
 
-#: The CS231n module files, in dependency order.
-MODULES: tuple[str, ...] = ("gradient_check", "linear_svm", "softmax", "linear_classifier", "tuning")
+@functools.cache
+def _load(root: Path, package: str) -> Assignment:
+    spec = importlib.import_module(f"{package}.spec").SPEC
+    if not isinstance(spec, Spec):
+        raise LinclassError(f"{root / 'spec.py'}: SPEC must be a linclass.student.spec.Spec")
+    layout = {}
+    if (root / "assignment.toml").is_file():
+        try:
+            layout = tomllib.loads((root / "assignment.toml").read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise LinclassError(f"{root / 'assignment.toml'}: not valid TOML ({exc})") from None
+    known = ("reference", "source", "shipped", "conventions")
+    unknown = set(layout) - set(known)
+    if unknown:
+        raise LinclassError(f"{root / 'assignment.toml'}: unknown key {sorted(unknown)[0]!r} (known: "
+                            f"{', '.join(known)})")
+    shipped = {name: (root / rel).resolve() for name, rel in layout.get("shipped", {}).items()}
+    conventions = {name: tuple(choices) for name, choices in layout.get("conventions", {}).items()}
+    return Assignment(spec=spec, root=root, package=package,
+                      reference_dir=(root / layout.get("reference", "solutions")).resolve(),
+                      source_dir=(root / layout.get("source", "source")).resolve(), shipped=shipped,
+                      conventions=conventions)
 
-#: The dotted name each CS231n module is loaded as (its place in the course's ``cs231n`` tree),
-#: whatever folder it was handed in from; every other spelling real code uses is an alias.
-MODULE_HOMES: dict[str, str] = {
-    "gradient_check": "cs231n.gradient_check",
-    "linear_svm": "cs231n.classifiers.linear_svm",
-    "softmax": "cs231n.classifiers.softmax",
-    "linear_classifier": "cs231n.classifiers.linear_classifier",
-    "tuning": "cs231n.classifiers.tuning",
-}
-#: Packages a module can be imported from (``from cs231n.classifiers.softmax import *``,
-#: ``from classifiers.softmax import ...``); stand-ins, a student ``__init__.py`` never runs.
-ALIAS_PACKAGES: tuple[str, ...] = ("cs231n", "cs231n.classifiers", "classifiers")
 
-#: What only the course's own version of a module contains (a function it defines, or a line of
-#: it): CS231n ships ``cs231n/gradient_check.py``, which a student uploading the whole
-#: ``assignment1/`` tree hands in without having written it.  (Its 2015 version has only the two
-#: functions, the sparse check with this signature: no ``seed``, and it prints instead of returning.)
-COURSE_FILES: dict[str, tuple[str, ...]] = {
-    "gradient_check": ("eval_numerical_gradient_array", "eval_numerical_gradient_blobs",
-                       "eval_numerical_gradient_net", "def grad_check_sparse(f, x, analytic_grad, num_checks):"),
-}
+def load_assignment(which: str | Path | None = None) -> Assignment:
+    """The assignment named ``which`` (a built-in name, or the folder of an assignment package).
 
-#: Every symbol a complete submission defines, per module.
-SYMBOLS_BY_MODULE: dict[str, tuple[str, ...]] = {
-    m: tuple(dict.fromkeys(p.symbol for p in PARTS if p.module == m)) for m in MODULES
-}
-
-#: Report tag of the slide worked-number checks.
-SLIDES_TAG = "slides"
-
-#: Name of the default assignment in ``assignments/source/``.
-DEFAULT_ASSIGNMENT = "linear_classifiers"
+    Raises
+    ------
+    LinclassError
+        No such assignment, or its package is malformed.
+    """
+    return _load(*_locate(which))

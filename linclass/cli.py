@@ -13,20 +13,22 @@ import os
 import sys
 from typing import Sequence
 
-from .data import DataError
 from .errors import LinclassError
 
 #: subcommand -> "module:function"; each function takes the parsed arguments and
 #: returns the exit code.
 COMMANDS = {
-    "demo": "linclass.demo:main",
-    "data": "linclass.fetch:main",
-    "release": "linclass.release:main",
-    "check": "linclass.selfcheck_cli:main",
-    "grade": "autograder.cli:grade_main",
-    "merge": "autograder.cli:merge_main",
-    "bundle": "linclass.bundle:main",
+    "demo": "linclass.course.demo:main",
+    "data": "linclass.course.fetch:main",
+    "release": "linclass.course.release:main",
+    "check": "linclass.cli:check_main",
+    "grade": "autograder.commands:grade_main",
+    "merge": "autograder.commands:merge_main",
+    "bundle": "linclass.course.bundle:main",
 }
+
+
+ASSIGNMENT_HELP = "the assignment: a name or an assignment package folder (default: linear_classifiers)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,11 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--force", action="store_true", help="download again even if present")
 
     release = sub.add_parser("release", help="build the student release with nbgrader and verify it leaks nothing")
-    release.add_argument("assignment", nargs="?", default="linear_classifiers")
-    release.add_argument("--course", default="assignments", help="nbgrader course root (default: %(default)s)")
+    release.add_argument("assignment", nargs="?", default=None, help=ASSIGNMENT_HELP)
+    release.add_argument("--course", default=None,
+                         help="nbgrader course root: its config and its source/<assignment>/ are used, and the "
+                              "release is written to its release/ (default: the course that holds the "
+                              "assignment's source)")
 
     check = sub.add_parser("check", help="the student's self-check: public checks only, no solutions needed")
     check.add_argument("path", help="a notebook, a directory of notebooks or modules, or a zip")
+    check.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     grade = sub.add_parser("grade", help="grade one or many submissions")
     grade.add_argument("paths", nargs="+", metavar="PATH")
@@ -59,16 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N shards (1-based)")
     grade.add_argument("--seed-salt", default=None, help="course salt of the input seeds (default: the config's)")
     grade.add_argument("--force", action="store_true", help="regrade students that already have a report")
-    grade.add_argument("--config", default=None, help="grading config (points, limits); default: the bundled one")
+    grade.add_argument("--config", default=None, help="grading config (points, limits); default: the assignment's")
+    grade.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     merge = sub.add_parser("merge", help="combine the outputs of several shards")
     merge.add_argument("dirs", nargs="+", metavar="DIR")
     merge.add_argument("--out", required=True)
+    merge.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     bundle = sub.add_parser("bundle", help="package the autograder for Gradescope or a GitHub Actions workflow")
     bundle.add_argument("target", choices=["gradescope", "github"])
     bundle.add_argument("--out", default=None, help="output path")
+    bundle.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
     return parser
+
+
+def check_main(args: argparse.Namespace) -> int:
+    """``linclass check PATH [--assignment A]``: 0 when every public check passes, 1 otherwise, 2 if unreadable."""
+    from .assignment import load_assignment
+    from .student.selfcheck import check
+
+    assignment = load_assignment(args.assignment)
+    return check(args.path, assignment.spec, assignment.module("checks"), prog="linclass: error")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(getattr(module, func_name)(args) or 0)
-    except (LinclassError, DataError) as exc:
+    except LinclassError as exc:
         print(f"linclass: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from linclass.data import Dataset, get_data
+from linclass.assignments.linear_classifiers.shipped.data import Dataset, get_data
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ Standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from .runtime import PYTHON2_BUILTINS, importable_with
 from .sources import (
@@ -31,6 +31,7 @@ from .sources import (
     run_as_python3,
     skip_unavailable_imports,
 )
+from .spec import Spec
 
 
 @dataclass
@@ -62,27 +63,21 @@ class ModuleFiles:
     notes: list[str] = field(default_factory=list)
 
 
-def read_modules(files: Mapping[str, bytes], modules: Iterable[str], homes_of: Mapping[str, str],
-                 packages: tuple[str, ...], available: Callable[[str], bool] | None = None,
-                 course_files: Mapping[str, Iterable[str]] | None = None) -> ModuleFiles:
+def read_modules(files: Mapping[str, bytes], spec: Spec,
+                 available: Callable[[str], bool] | None = None) -> ModuleFiles:
     """Decide what each of a module submission's files is, and what of it runs.
 
     Parameters
     ----------
     files : mapping
         Relative path -> bytes, for the submission's ``.py`` files.
-    modules : iterable of str
-        The assignment's module names (``linear_svm``, ...).
-    homes_of : mapping
-        Module name -> the dotted name it is loaded as.
-    packages : tuple of str
-        The alias packages (the first is the home of files beside no assignment module).
+    spec : Spec
+        The assignment: its modules, their homes and alias packages, the course's own files.
     available : callable, optional
         ``available(name)``: can ``name`` be imported where the code runs?  None keeps every
         import statement.
-    course_files : mapping, optional
-        Module name -> functions that only the course's own version of that file defines.
     """
+    modules, packages, course_files = spec.modules, spec.packages, spec.course_files
     found = ModuleFiles()
     for rel, data in sorted(files.items()):
         text, clean = decode_module(data)
@@ -98,7 +93,8 @@ def read_modules(files: Mapping[str, bytes], modules: Iterable[str], homes_of: M
             found.not_graded[module] = (f"{rel} is the course's own file ({what}), not your work, so it is not "
                                         "graded as yours")
             found.notes.append(found.not_graded[module])
-    found.homes = module_homes(found.texts, found.chosen, homes_of, packages[0])
+    found.homes = module_homes(found.texts, found.chosen, {m: spec.home(m) for m in modules},
+                               packages[0] if packages else "")
     graded = set(found.chosen.values())
     importable = importable_with(available, list(found.homes.values()), packages) if available else None
     for rel in found.homes:

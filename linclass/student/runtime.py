@@ -6,26 +6,26 @@ self-check in the student's own Python, so that both accept exactly the same cod
 Imports
 -------
 
-Real CS231n code imports its siblings in every way there is::
+Real course code (CS231n's, for one) imports its siblings in every way there is::
 
-    from cs231n.classifiers.linear_svm import *     # the course's own files
-    from classifiers.softmax import softmax_loss_vectorized
-    from .linear_svm import *                        # relative, inside the package
-    import linear_svm                                # side by side
+    from cs231n.classifiers.losses import *         # the course's own package tree
+    from classifiers.losses import loss_vectorized
+    from .losses import *                            # relative, inside the package
+    import losses                                    # side by side
 
-and students hand the files in flat (three files in one folder), as the whole
-``assignment1/`` tree, or as a mix of both.  :class:`SubmissionImporter` is an import finder
+and students hand the files in flat (the files in one folder), as the whole course tree
+(``assignment1/``), or as a mix of both.  :class:`SubmissionImporter` is an import finder
 that makes every one of these forms resolve to the student's own file, loaded once:
 
-- each submitted module has one *home* name (``cs231n.classifiers.linear_svm``) under which it
-  is executed; every other spelling (``linear_svm``, ``classifiers.linear_svm``, a relative
+- each submitted module has one *home* name (``cs231n.classifiers.losses``) under which it
+  is executed; every other spelling (``losses``, ``classifiers.losses``, a relative
   import) is an alias of that one module object;
 - the *alias packages* (``cs231n``, ``cs231n.classifiers``, ``classifiers``) are empty
-  stand-in packages: a student's ``__init__.py`` (CS231n's imports every classifier of the
+  stand-in packages: a student's ``__init__.py`` (CS231n's imports every module of the
   course) never runs;
 - a file that could not be loaded (a syntax error, Python 2 code) is given to the modules that
-  import it as a stand-in: ``from linear_svm import *`` then imports nothing and
-  ``from linear_svm import svm_loss_naive`` gets a function that raises a clear error when it
+  import it as a stand-in: ``from losses import *`` then imports nothing and
+  ``from losses import loss_naive`` gets a function that raises a clear error when it
   is called.  A bug in one file then costs points in that file's parts only.
 
 It only finds the submission's own files: it never makes anything else importable, and a
@@ -33,8 +33,8 @@ submitted file named like a standard-library module is not picked up by bare nam
 
 Calls
 -----
-:func:`adapt_seed`: CS231n's ``train`` has no ``seed`` parameter; such code is called
-without it, after seeding numpy's global generator instead.
+:func:`adapt_seed`: course code often has no ``seed`` parameter (CS231n's training loop);
+such code is called without it, after seeding numpy's global generator instead.
 
 Standard library only (numpy is passed in where it is needed).
 """
@@ -157,7 +157,7 @@ class SubmissionImporter(importlib.abc.MetaPathFinder):
     ----------
     files : mapping
         Home name -> absolute path of each module file to make importable
-        (e.g. ``{"cs231n.classifiers.linear_svm": "/sandbox/submission/linear_svm.py"}``).
+        (e.g. ``{"cs231n.classifiers.losses": "/sandbox/submission/losses.py"}``).
     packages : sequence of str
         The alias packages (``("cs231n", "cs231n.classifiers", "classifiers")``); a module
         is importable as ``<leaf>`` and as ``<alias>.<leaf>`` for each of them.

@@ -313,7 +313,7 @@ def module_homes(rels: Iterable[str], chosen: Mapping[str, str], homes_of: Mappi
     homes_of : mapping
         Module name -> its dotted home name.
     default_package : str
-        The package of files with no assignment module beside them.
+        The package of files with no assignment module beside them ("": the top level).
     """
     homes = {rel: homes_of[module] for module, rel in chosen.items()}
     package_of_dir = {os.path.dirname(rel): home.rpartition(".")[0] for rel, home in homes.items()}
@@ -323,5 +323,6 @@ def module_homes(rels: Iterable[str], chosen: Mapping[str, str], homes_of: Mappi
         if rel in homes or not leaf.isidentifier() or leaf in taken or leaf == "__init__":
             continue
         taken.add(leaf)
-        homes[rel] = f"{package_of_dir.get(os.path.dirname(rel), default_package)}.{leaf}"
+        package = package_of_dir.get(os.path.dirname(rel), default_package)
+        homes[rel] = f"{package}.{leaf}" if package else leaf
     return homes

@@ -1,1 +1,1 @@
-../../../linclass/data.py
+../../../linclass/assignments/linear_classifiers/shipped/data.py

@@ -1,1 +1,1 @@
-../../../linclass/plots.py
+../../../linclass/assignments/linear_classifiers/shipped/plots.py

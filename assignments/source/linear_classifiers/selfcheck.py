@@ -1,1 +1,1 @@
-../../../linclass/selfcheck.py
+../../../linclass/student/selfcheck_script.py

@@ -1,1 +1,1 @@
-../../../linclass/slides.py
+../../../linclass/assignments/linear_classifiers/shipped/slides.py

@@ -1,1 +1,0 @@
-../../../../linclass/assignment.py

@@ -1,0 +1,1 @@
+../../../../../linclass/assignments/__init__.py

@@ -1,0 +1,1 @@
+../../../../../../linclass/assignments/linear_classifiers/__init__.py

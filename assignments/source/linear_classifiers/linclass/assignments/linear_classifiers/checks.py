@@ -1,0 +1,1 @@
+../../../../../../linclass/assignments/linear_classifiers/checks.py

@@ -1,0 +1,1 @@
+../../../../linclass/errors.py

@@ -1,0 +1,112 @@
+"""The class's reports: ``grades.csv``, ``grades_nbgrader.csv`` and ``summary.md`` with a histogram.
+
+Built from the students' ``results.json`` alone (so shards graded on other machines merge
+into the same reports): each test's tags give its part's column, and its ``extra_data`` the
+misconceptions diagnosed with their titles.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from linclass.assignment import Assignment
+
+from .export import write_nbgrader_csv
+
+
+def columns(assignment: Assignment) -> list[str]:
+    """The per-part columns of grades.csv: the parts, then the tags reported apart (``slides``)."""
+    return [*assignment.spec.part_names, *dict.fromkeys(assignment.spec.tags.values())]
+
+
+def plot_histogram(scores: Sequence[float], path: str | Path, max_score: float) -> Path:
+    """Save a histogram of total scores as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=20, range=(0, max_score), color="#4C72B0", edgecolor="white")
+    ax.set(xlabel="score", ylabel="students", title=f"Scores ({len(scores)} submissions)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def _row(report_dir: Path, cols: list[str]) -> dict:
+    results = json.loads((report_dir / "results.json").read_text())
+    row = {"student_id": report_dir.name, "score": results["score"], "max_score": results["max_score"]}
+    row.update({c: 0.0 for c in cols})
+    misconceptions, titles = [], {}
+    for test in results["tests"]:
+        for tag in test.get("tags", []):
+            if tag in row:
+                row[tag] += test["score"]
+        extra = test.get("extra_data", {})
+        misconceptions += extra.get("misconceptions", [])
+        titles.update(zip(extra.get("misconceptions", []), extra.get("misconception_titles", [])))
+    row["misconceptions"] = ";".join(dict.fromkeys(misconceptions))
+    row["_titles"] = titles
+    return row
+
+
+def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assignment,
+                        not_graded: Sequence[dict] = ()) -> Path:
+    """grades.csv, grades_nbgrader.csv and summary.md (+ histogram) from report directories.
+
+    ``grades.csv`` has one row per graded student: ``student_id, score, max_score``, the
+    points per part (one column per :func:`columns` entry; e.g. slide checks in ``slides``) and
+    the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).
+    """
+    cols = columns(assignment)
+    report_dirs = [d for d in report_dirs if (d / "results.json").exists()]
+    rows = [_row(d, cols) for d in report_dirs]
+    grades = out / "grades.csv"
+    with open(grades, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *cols, "misconceptions"],
+                                lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in sorted(rows, key=lambda r: r["student_id"]):
+            writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
+    write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs, assignment.name)
+    write_summary(out, rows, cols, not_graded)
+    return grades
+
+
+def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = ()) -> Path:
+    """summary.md: the score histogram, mean and median per part, the commonest misconceptions."""
+    lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
+    if rows:
+        scores = [r["score"] for r in rows]
+        plot_histogram(scores, out / "score_histogram.png", max_score=rows[0]["max_score"])
+        lines += [f"Total: mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f} "
+                  f"of {rows[0]['max_score']:g}.", "", "![score histogram](score_histogram.png)", "",
+                  "| part | mean | median |", "|---|---|---|"]
+        lines += [f"| {c} | {statistics.mean(r[c] for r in rows):.2f} | {statistics.median(r[c] for r in rows):.2f} |"
+                  for c in cols]
+        counts = Counter(m for r in rows for m in r["misconceptions"].split(";") if m)
+        lines += ["", "## What to re-teach: the most common diagnosed misconceptions", ""]
+        if counts:
+            lines += ["| misconception | students |", "|---|---|"]
+            titles = {k: v for r in rows for k, v in r["_titles"].items()}
+            for mid, n in counts.most_common(10):
+                lines.append(f"| {titles.get(mid, mid)} (`{mid}`) | {n} |")
+        else:
+            lines.append("No known misconception was diagnosed.")
+    if not_graded:
+        lines += ["", f"## Not graded ({len(not_graded)}): the grader could not run", "",
+                  "Listed in `not_graded.csv`; fix the cause and run the same command again (finished students "
+                  "are skipped).", ""]
+        lines += [f"- {e['student_id']}: {e['error']}" for e in not_graded]
+    path = out / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+

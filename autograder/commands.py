@@ -1,0 +1,35 @@
+"""`linclass grade` and `linclass merge`."""
+
+from __future__ import annotations
+
+import argparse
+
+from linclass.assignment import load_assignment
+
+
+def grade_main(args: argparse.Namespace) -> int:
+    """Grade each PATH into ``--out``; exit 0 whenever grading ran."""
+    from .batch import expand_paths, grade_batch
+    from .config import load_config
+    from .run import grade_submission
+
+    assignment = load_assignment(args.assignment)
+    load_config(assignment, args.config)  # a broken config is one clear error, before anything is graded
+    if len(args.paths) == 1 and args.jobs == 1 and not args.shard:
+        targets = expand_paths(args.paths)
+        if len(targets) == 1:
+            result = grade_submission(targets[0], args.out, assignment=assignment, salt=args.seed_salt,
+                                      config_path=args.config)
+            print(f"{result.student_id}: {result.score:g} / {result.max_score:g}   reports in {result.report_dir}")
+            return 0
+    grade_batch(args.paths, args.out, assignment=assignment, jobs=args.jobs, shard=args.shard, salt=args.seed_salt,
+                config_path=args.config, force=args.force)
+    return 0
+
+
+def merge_main(args: argparse.Namespace) -> int:
+    """Combine shard outputs into one grades.csv and summary."""
+    from .batch import merge_outputs
+
+    merge_outputs(args.dirs, args.out, load_assignment(args.assignment))
+    return 0

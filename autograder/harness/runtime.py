@@ -1,0 +1,1 @@
+../../linclass/student/runtime.py

@@ -1,0 +1,508 @@
+"""One submission's sandboxed student process: start it, load the code, send requests, clean up.
+
+The grader (trusted) never imports student code.  :class:`StudentProcess` starts
+``python -I -S -B autograder/harness/child.py`` with:
+
+- a clean environment (minimal ``PATH``, ``HOME``/``TMPDIR`` = the sandbox directory, BLAS
+  thread counts 1, and a marker variable carrying a random nonce);
+- a fresh sandbox directory for every start, holding only the student's code (so nothing a
+  crashed run left there, a symlink for one, is ever written through);
+- its own session and process group (``start_new_session``), stdin from ``/dev/null``;
+- rlimits: CPU seconds (what is left of the submission's budget), address space, file
+  size, core dumps 0, and (when not root) the number of processes.  ``child.py`` applies
+  them as its very first action, before numpy or any student code is loaded;
+- an audit-hook policy (:mod:`autograder.harness.policy`) installed before any student code runs.
+
+Requests travel on the :class:`~.channel.Channel`.  A call that exceeds its wall-clock limit,
+or garbles the protocol, gets the whole process group killed with SIGKILL; the process is
+reaped (its CPU time counts against the budget), then ``/proc`` is swept for any process
+still carrying the nonce.  The next call restarts it and reloads the code, skipping the unit
+that hung or crashed while loading, so one bad function costs only its own calls.
+
+What the student process serves is documented in ``autograder/harness/server.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder.harness import wire
+from linclass.assignment import Assignment
+
+from .channel import Channel, ChannelError
+from .limits import Limits
+from .plan import PACKAGE, LoadPlan
+from .replies import CallResult, StudentError, error_from, failure, process_cpu_ns, reply_budget, result_from
+from .site import kit_dirs, python_dirs
+
+HARNESS = Path(__file__).resolve().parent.parent / "harness"
+CHILD = HARNESS / "child.py"
+#: The harness's own files: the student process may read them (for tracebacks).
+HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "policy.py", "runtime.py", "server.py"))
+MARKER = "LINCLASS_SANDBOX"
+
+
+class SandboxError(RuntimeError):
+    """The student process could not be started at all (a problem of the grader, not the student)."""
+
+
+class _Crash(Exception):
+    """The student process is gone or unusable (it has been killed and reaped)."""
+
+    def __init__(self, error: StudentError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def running_with_marker(nonce: str | None = None) -> list[int]:
+    """Pids of live processes whose environment carries the sandbox marker (any nonce, or ``nonce``)."""
+    want = f"{MARKER}={nonce}".encode() if nonce else f"{MARKER}=".encode()
+    found = []
+    me = os.getpid()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in entries:
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as fh:
+                env = fh.read()
+        except OSError:
+            continue
+        if any(item == want if nonce else item.startswith(want) for item in env.split(b"\0")):
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    state = fh.read().rpartition(b")")[2].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != b"Z":
+                found.append(int(name))
+    return found
+
+
+def remove_tree(path: Path) -> bool:
+    """Remove a sandbox directory whatever the student left in it; True when it is gone.
+
+    Never follows a link: a directory made unwritable is made writable again only when it is
+    a real directory of the sandbox (``lstat``), and nothing here raises.
+    """
+    def retry(function, failed, _info):
+        parent = os.path.dirname(failed)
+        try:
+            if stat.S_ISDIR(os.lstat(parent).st_mode):
+                os.chmod(parent, 0o700)
+            function(failed)
+        except OSError:
+            pass
+
+    try:
+        shutil.rmtree(path, onerror=retry)
+    except OSError:
+        pass
+    return not os.path.lexists(path)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` (in a directory made for it): never through an existing file or link."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+class StudentProcess:
+    """One submission's sandboxed student process; a context manager.
+
+    The process starts lazily (on the first call or the first look at :attr:`load_report`)
+    and restarts transparently after a crash or a timeout.
+
+    Parameters
+    ----------
+    submission : autograder.submission.Submission
+        What to load (its ``kind``, ``units`` and ``modules``).
+    assignment : Assignment
+        Its parts, modules and the requests its checks make (``harness_ops.py``).
+    limits : Limits
+        Time, memory, output, file-size and process limits.
+    """
+
+    def __init__(self, submission: Any, assignment: Assignment, limits: Limits | None = None) -> None:
+        self.submission = submission
+        self.assignment = assignment
+        self.limits = limits or Limits()
+        self.nonce = secrets.token_hex(16)
+        self.dir: Path | None = None  # this start's sandbox directory
+        self.restarts = -1  # number of (re)starts after the first
+        self._pid: int | None = None
+        self._popen: subprocess.Popen | None = None
+        self._channel: Channel | None = None
+        self._cpu_used = 0.0
+        self._failed: dict[int, dict] = {}  # load step index -> error (it crashed or hung the process)
+        self._load_report: dict[str, Any] | None = None
+        self._closed = False
+        self._plan: LoadPlan | None = None
+        self._sites, self._readable = python_dirs()
+        self._deny = kit_dirs()
+
+    # ------------------------------------------------------------------ public API
+    def __enter__(self) -> StudentProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    @property
+    def load_report(self) -> dict[str, Any]:
+        """``{symbol or part name: "ok" | StudentError}`` for every part of the assignment."""
+        if self._load_report is None:
+            try:
+                self._ensure()
+            except _Crash as exc:
+                self._load_report = {key: exc.error for p in self.assignment.parts for key in (p.symbol, p.name)}
+        return self._load_report or {}
+
+    def call(self, target: str, *args: Any, repeat: int = 1, **kwargs: Any) -> CallResult:
+        """Call the student's function ``target``; with ``repeat`` > 1, that many times on the
+        same argument objects (the value is then the list of the results)."""
+        request = {"op": "call", "target": target, "args": list(args), "kwargs": kwargs, "repeat": repeat}
+        return self._run(request, target, list(args), reply_budget(args, kwargs) * max(1, repeat))
+
+    def call_many(self, target: str, arglists: list[tuple]) -> list[CallResult]:
+        """Call ``target`` on every argument tuple, in one round trip.
+
+        ``seconds`` of each result is the grader-measured time between consecutive replies.
+        After a crash the remaining calls run in a restarted process; after a timeout (or when
+        the CPU budget is gone) they are reported as not run.
+        """
+        results: list[CallResult] = []
+        pending = [tuple(a) for a in arglists]
+        start = time.perf_counter()
+        while pending:
+            try:
+                self._ensure()
+                self._channel.drain_idle()
+                request = {"op": "call_many", "target": target, "arglists": [list(a) for a in pending]}
+                start, cpu = time.perf_counter(), self._cpu_ns()
+                self._exchange_send(wire.encode(request), start + self.limits.call_seconds, target)
+                for _ in range(len(pending)):
+                    decoded = self._exchange_receive(start + self.limits.call_seconds, target,
+                                                     reply_budget(pending[0]))
+                    now, cpu_now = time.perf_counter(), self._cpu_ns()
+                    results.append(result_from(decoded.value, decoded.notes, now - start,
+                                               self._channel.take_output(), list(pending[0]),
+                                               _cpu_delta(cpu, cpu_now)))
+                    pending.pop(0)
+                    start, cpu = now, cpu_now
+            except _Crash as exc:
+                results.append(failure(exc.error, time.perf_counter() - start, self._output()))
+                pending.pop(0)
+                if exc.error.kind in ("timeout", "budget"):
+                    for _ in pending:
+                        results.append(failure(StudentError(
+                            exc.error.kind, f"not run: {exc.error.message} on an earlier input"), 0.0))
+                    pending = []
+        return results
+
+    def method(self, cls: str, method: str, *args: Any, set: dict | None = None, get: tuple[str, ...] = (),
+               **kwargs: Any) -> CallResult:
+        """``obj = cls()``; set the attributes ``set``; ``obj.method(*args, **kwargs)``.
+
+        value = ``{"result": <return value>, <name>: obj.<name> for each name of get}``.
+        """
+        request = {"op": "method", "cls": cls, "method": method, "args": list(args), "kwargs": kwargs,
+                   "set": dict(set or {}), "get": list(get)}
+        return self._run(request, f"{cls}.{method}", list(args), reply_budget(args, kwargs, set))
+
+    def request(self, op: str, target: str, fields: dict, args: list | None = None,
+                reply_bytes: int | None = None) -> CallResult:
+        """One of the assignment's requests (``harness_ops.py``): ``{"op": op, **fields}``.
+
+        ``target`` names the student code it exercises (for messages); ``args`` are the
+        positional arguments it passes on, whose changes come back in ``inputs_after``;
+        ``reply_bytes`` caps the reply (default: :func:`~.replies.reply_budget` of ``fields``).
+        """
+        return self._run({"op": op, **fields}, target, args, reply_bytes or reply_budget(fields))
+
+    def leftovers(self) -> list[int]:
+        """Pids of processes of this sandbox still running (the current process excepted)."""
+        return [p for p in running_with_marker(self.nonce) if p != self._pid]
+
+    def close(self) -> None:
+        """Kill the process (and anything it started) and remove its sandbox directory."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._pid is not None:
+            self._kill()
+        else:
+            self._sweep()
+        if self.dir is not None:
+            remove_tree(self.dir)
+
+    # ------------------------------------------------------------------ process
+    def _output(self) -> tuple[str, str]:
+        return self._channel.take_output() if self._channel is not None else ("", "")
+
+    def _remaining_cpu(self) -> float:
+        return self.limits.cpu_seconds_total - self._cpu_used
+
+    def _budget_error(self, what: str) -> StudentError:
+        return StudentError("budget", f"the CPU time budget of {self.limits.cpu_seconds_total:g} s for your "
+                                      f"whole submission ran out {what}")
+
+    def _new_sandbox(self) -> Path:
+        """A fresh sandbox directory for this start, with the submission's files (the last start's is removed)."""
+        if self.dir is not None:
+            remove_tree(self.dir)
+        self.dir = Path(tempfile.mkdtemp(prefix="linclass-sandbox-")).resolve()
+        self._plan = LoadPlan.of(self.submission, self.assignment.spec, self.dir)
+        for rel, source in self._plan.files.items():
+            _write_new(self.dir / rel, source)
+        return self.dir
+
+    def _spawn(self) -> None:
+        if self._closed:
+            raise _Crash(StudentError("protocol", "the student process was already closed"))
+        remaining = self._remaining_cpu()
+        if remaining < 0.5:
+            raise _Crash(self._budget_error("before this call"))
+        sandbox = self._new_sandbox()
+        cpu = max(1, math.ceil(remaining))
+        rlimits = {
+            "RLIMIT_CPU": [cpu, cpu + 1],
+            "RLIMIT_AS": [self.limits.memory_mb << 20] * 2,
+            "RLIMIT_FSIZE": [self.limits.file_bytes] * 2,
+            "RLIMIT_CORE": [0, 0],
+        }
+        if os.geteuid() != 0:
+            rlimits["RLIMIT_NPROC"] = [self._nproc_limit()] * 2
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        parts = [{"name": p.name, "module": p.module, "cell": p.cell, "symbol": p.symbol}
+                 for p in self.assignment.parts]
+        cfg = {
+            "rlimits": rlimits, "req_fd": req_r, "rep_fd": rep_w, "sandbox": str(sandbox),
+            "site_packages": self._sites, "read_dirs": self._readable, "deny_dirs": self._deny,
+            "exempt_files": list(HARNESS_FILES), "allow_processes": self.limits.processes > 0,
+            "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
+            "imports": self._plan.imports, "parts": parts,
+            "ops_module": str(self.assignment.ops_path) if self.assignment.ops_path.is_file() else None,
+            "package": PACKAGE,
+        }
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": str(sandbox), "TMPDIR": str(sandbox), "LC_ALL": "C.UTF-8",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            MARKER: self.nonce,
+        }
+        try:
+            popen = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(cfg)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(req_r, rep_w), cwd=sandbox, env=env, start_new_session=True, close_fds=True,
+            )
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self._popen, self._pid = popen, popen.pid
+        self._channel = Channel(req_w, rep_r, popen.stdout.fileno(), popen.stderr.fileno(), self.limits.output_bytes)
+        self.restarts += 1
+        try:
+            self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
+                                   what="at startup")
+        except _Crash as exc:
+            _, err = self._output()
+            raise SandboxError(f"the student process did not start ({exc.error.message}): {err[-2000:]}") from None
+        self._output()
+
+    def _nproc_limit(self) -> int:
+        if self.limits.processes <= 0:
+            return 0
+        uid = os.geteuid()
+        count = 0
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.stat(f"/proc/{name}").st_uid == uid:
+                        count += 1
+                except OSError:
+                    pass
+        return count + 1 + self.limits.processes
+
+    def _cpu_ns(self) -> int | None:
+        return process_cpu_ns(self._pid) if self._pid is not None else None
+
+    def _kill(self) -> int | None:
+        """SIGKILL the process group, reap it, sweep; returns its wait status."""
+        pid, status = self._pid, None
+        if pid is None:
+            return None
+        for send in (os.killpg, os.kill):
+            try:
+                send(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            self._cpu_used += usage.ru_utime + usage.ru_stime
+        except ChildProcessError:
+            pass
+        if self._popen is not None:
+            self._popen.returncode = -9 if status is None else os.waitstatus_to_exitcode(status)
+            for stream in (self._popen.stdout, self._popen.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if self._channel is not None:
+            self._channel.close()
+        self._pid, self._popen = None, None
+        self._sweep()
+        return status
+
+    def _sweep(self, wait: float = 2.0) -> None:
+        """SIGKILL what this sandbox left running, and wait (a little) until the kernel has
+        torn it down: a kill is asynchronous."""
+        deadline = time.monotonic() + wait
+        while (left := running_with_marker(self.nonce)) and time.monotonic() < deadline:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+
+    def _died(self, what: str) -> StudentError:
+        """The process stopped answering on its own: reap it (and its group) and say why."""
+        deadline = time.monotonic() + 1.0
+        exited = False
+        while time.monotonic() < deadline:
+            try:  # WNOWAIT: leave it a zombie so that its process group can still be killed
+                exited = os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+            except ChildProcessError:
+                break
+            if exited:
+                break
+            time.sleep(0.002)
+        status = self._kill()
+        if not exited:
+            return StudentError("protocol", f"your code closed the grader's connection {what}")
+        if status is None:
+            return StudentError("exit", f"the process ended unexpectedly {what}")
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and self._remaining_cpu() < 1.0):
+                return self._budget_error(what)
+            name = signal.Signals(sig).name if sig in signal.valid_signals() else f"signal {sig}"
+            hint = (f"; this can happen when the memory limit of {self.limits.memory_mb} MB is exceeded"
+                    if sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS) else "")
+            return StudentError("exit", f"your code crashed the process ({name}) {what}{hint}")
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return StudentError("exit", f"your code exited the process (exit code {code}) {what}")
+
+    # ------------------------------------------------------------------ exchanges
+    def _crash(self, exc: ChannelError, target: str, what: str) -> _Crash:
+        if exc.reason == "timeout":
+            self._kill()
+            return _Crash(StudentError("timeout", f"time limit of {self.limits.call_seconds:g} s exceeded in {target}"))
+        if exc.reason == "closed":
+            return _Crash(self._died(what))
+        self._kill()
+        return _Crash(StudentError("protocol", f"your code interfered with the grader's connection {what}"))
+
+    def _exchange_send(self, data: bytes, deadline: float, target: str, what: str | None = None) -> None:
+        try:
+            self._channel.send(data, deadline)
+        except ChannelError as exc:
+            raise self._crash(exc, target, what or f"during {target}") from None
+
+    def _exchange_receive(self, deadline: float, target: str, max_bytes: int = 1 << 20,
+                          what: str | None = None) -> wire.Decoded:
+        try:
+            return self._channel.receive(deadline, max_bytes)
+        except ChannelError as exc:
+            raise self._crash(exc, target, what or f"during {target}") from None
+
+    # ------------------------------------------------------------------ loading
+    def _ensure(self) -> None:
+        """A running process with the student's code loaded."""
+        if self._pid is not None:
+            return
+        while True:
+            self._spawn()
+            crashed = False
+            for index, step in enumerate(self._plan.steps):
+                if index in self._failed:
+                    continue
+                label = LoadPlan.label(step)
+                try:
+                    deadline = time.perf_counter() + self.limits.call_seconds
+                    self._exchange_send(wire.encode({"op": "load_step", "index": index, "step": step}), deadline,
+                                        label, f"while loading {label}")
+                    self._exchange_receive(deadline, label, what=f"while loading {label}")
+                except _Crash as exc:
+                    if exc.error.kind == "timeout":
+                        exc.error.message = (f"time limit of {self.limits.call_seconds:g} s exceeded while "
+                                             f"loading {label}")
+                    self._failed[index] = {"kind": exc.error.kind, "message": exc.error.message,
+                                           "detail": exc.error.detail}
+                    if exc.error.kind == "budget":
+                        raise
+                    crashed = True
+                    break
+            self._output()
+            if not crashed:
+                break
+        if self._load_report is None:
+            plan = [{k: v for k, v in step.items() if k != "source"} for step in self._plan.steps]
+            deadline = time.perf_counter() + self.limits.call_seconds
+            self._exchange_send(wire.encode({"op": "report", "failed": self._failed, "plan": plan}), deadline,
+                                "loading")
+            reply = self._exchange_receive(deadline, "loading").value
+            self._output()
+            report = {}
+            for key, status in (reply.get("value") or {}).items():
+                if type(key) is str:
+                    report[key] = "ok" if status == "ok" else error_from(status)
+            self._load_report = {**report, **self._plan.not_loadable}
+
+    # ------------------------------------------------------------------ calls
+    def _run(self, request: dict, target: str, args: list | None, max_bytes: int) -> CallResult:
+        start = time.perf_counter()
+        if self._closed:
+            return failure(StudentError("protocol", "the student process was already closed"), 0.0)
+        try:
+            self._ensure()
+            self._channel.drain_idle()
+            data = wire.encode(request)
+            start, cpu = time.perf_counter(), self._cpu_ns()
+            deadline = start + self.limits.call_seconds
+            self._exchange_send(data, deadline, target)
+            decoded = self._exchange_receive(deadline, target, max_bytes)
+            return result_from(decoded.value, decoded.notes, time.perf_counter() - start, self._channel.take_output(),
+                               args, _cpu_delta(cpu, self._cpu_ns()))
+        except _Crash as exc:
+            return failure(exc.error, time.perf_counter() - start, self._output())
+
+
+def _cpu_delta(before: int | None, after: int | None) -> float | None:
+    return (after - before) / 1e9 if before is not None and after is not None else None

@@ -1,0 +1,1 @@
+"""The assignments the kit knows, one package each (see docs/adding-an-assignment.md)."""

@@ -1,0 +1,272 @@
+"""The linear-classifiers assignment's requests, served inside the student process.
+
+UNTRUSTED side: the student process loads this file by path (numpy and the standard library
+only) and serves ``OPS`` through the ops API of ``autograder/harness/server.py``.  Every probe
+is built so that its evidence is what only honest code produces: values chosen by the grader,
+passed through the student's own code path, and checked on the trusted side, which imports
+the same arithmetic from here (:func:`lsq_loss`, :func:`delegation_reply`) to recompute them.
+Nothing a probe records is taken at its word.
+
+Requests (``op``) and the value of a successful reply
+------------------------------------------------------
+``probe_train`` {X, y, W0, kwargs, record}
+    The student's ``LinearClassifier.train`` on a subclass whose ``loss`` is
+    :func:`lsq_loss`.  Value: ``history`` (what train returned), ``regs`` (the reg passed to
+    each loss() call), ``W_final`` (self.W after train), and with ``record``: ``W_seen``
+    (self.W at each loss() call) and ``batches`` (row indices into X of each minibatch; -1 for
+    a row that is not a row of X or whose label does not match y).  The trusted side
+    recomputes every step from these and the data it sent.
+``probe_delegation`` {cls, names, key, W, X, y, reg}
+    ``cls().loss(X, y, reg)`` with ``self.W = W`` and the loss functions ``names`` replaced by
+    stand-ins that return :func:`delegation_reply` of their arguments.  Value: ``result`` (what
+    loss returned) and ``called`` (the stand-ins it called, in order).
+``probe_tune`` {table, default_W, settings, X_train, y_train, X_val, y_val, learning_rates,
+regularization_strengths, kwargs}
+    The student's ``tune_hyperparameters`` with :func:`probe_model` as the model class.  Value:
+    ``best_W`` (the W of the model it returned), ``best_val`` and ``results`` (as returned).
+``tune`` {X_train, y_train, X_val, y_val, lrs, regs, kwargs}
+    The student's ``tune_hyperparameters`` with :class:`RidgeModel`.  Value: ``best_val``,
+    ``results``, ``best_W``.
+
+Callable arguments (``CALLABLES``)
+----------------------------------
+``{"__callable__": "elementwise", "a": A, "b": B}`` is f(x) = sum(A*x**2 + B*sin(x));
+``{"__callable__": "student_loss", "target": name, "X": X, "y": y, "reg": r}`` is
+f(W) = the first return value of the student's ``name(W, X, y, r)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Bound when the student process loads this file, before any student code: what the probes
+# compute does not change when the student reassigns numpy's attributes.
+_ARGMAX, _ASARRAY, _SIN, _SUM, _ZEROS_LIKE = np.argmax, np.asarray, np.sin, np.sum, np.zeros_like
+
+# --------------------------------------------------------------------------- shared arithmetic
+
+
+def lsq_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+    """The training probe's loss: 0.5 * mean squared error to one-hot labels + reg * sum(W**2).
+
+    Its gradient is ``X.T @ (X @ W - Y) / N + 2 * reg * W``; labels outside [0, C) have no
+    one-hot column.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).astype(np.int64).ravel()
+    n, c = X.shape[0], W.shape[1]
+    Y = np.zeros((n, c))
+    ok = (y >= 0) & (y < c)
+    Y[np.arange(n)[ok], y[ok]] = 1.0
+    diff = X @ W - Y
+    loss = 0.5 * float(np.sum(diff * diff)) / max(n, 1) + float(reg) * float(np.sum(W * W))
+    grad = X.T @ diff / max(n, 1) + 2.0 * float(reg) * W
+    return loss, grad
+
+
+def delegation_reply(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, key: dict) -> tuple[float, np.ndarray]:
+    """What the delegation probe's stand-in loss function returns for these arguments.
+
+    A value no loss function computes, made from the arguments and the grader's random
+    ``key`` (``A`` shaped like W, numbers ``r``, ``s``, ``t``): a classifier returns it only by
+    passing (self.W, X_batch, y_batch, reg) through to its loss function.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    loss = (float(np.sum(np.asarray(key["A"]) * W)) + float(key["r"]) * float(reg)
+            + float(key["s"]) * float(np.sum(np.asarray(X, dtype=np.float64)))
+            + float(key["t"]) * float(np.sum(np.asarray(y, dtype=np.float64))))
+    return loss, np.asarray(key["A"]) * W + float(reg)
+
+
+def probe_weights(table: dict, default_W: np.ndarray, settings: dict, learning_rate, reg, num_iters,
+                  batch_size) -> np.ndarray:
+    """The W one training run of the tuning probe's model adds: the grid pair's own W.
+
+    A pair that is not in the grid gets ``default_W``; a run with other (num_iters, batch_size)
+    than the search was given gets the pair's W negated.  Both then show in the accuracies the
+    student's search computes, so the trusted side sees them in what the search returns.
+    """
+    W = table.get((float(learning_rate), float(reg)), default_W)
+    if (num_iters, batch_size) != (settings["num_iters"], settings["batch_size"]):
+        W = -W
+    return np.array(W, dtype=np.float64, copy=True)
+
+
+class RidgeModel:
+    """A closed-form ridge classifier on one-hot labels (``learning_rate`` is ignored)."""
+
+    def __init__(self):
+        self.W = None
+
+    def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False, seed=None,
+              **kwargs):
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y).astype(np.int64)
+        n, d = X.shape
+        c = int(y.max()) + 1
+        Y = np.zeros((n, c))
+        Y[np.arange(n), y] = 1.0
+        self.W = np.linalg.solve(X.T @ X / n + 2.0 * float(reg) * np.eye(d), X.T @ Y / n)
+        return [float(0.5 * np.mean(np.sum((X @ self.W - Y) ** 2, axis=1)))]
+
+    def predict(self, X):
+        return np.argmax(np.asarray(X) @ self.W, axis=1)
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def probe_train(server, request):
+    np_ = server.np
+    Base = server.require("LinearClassifier")
+    X = np_.asarray(request["X"])
+    y = np_.asarray(request["y"])
+    record = bool(request.get("record", True))
+    trace = {"regs": []}
+    rows = {}
+    if record:
+        trace.update(W_seen=[], batches=[])
+        for i in range(X.shape[0]):
+            rows.setdefault(X[i].tobytes(), i)
+
+    def probe_loss(self_, X_batch, y_batch, reg, *args, **kwargs):
+        W = self_.W
+        loss, grad = lsq_loss(W, X_batch, y_batch, reg)
+        trace["regs"].append(reg)
+        if record:
+            trace["W_seen"].append(np_.array(W, copy=True))
+            ids = np_.full(len(X_batch), -1, dtype=np_.int64)
+            for j in range(len(X_batch)):
+                i = rows.get(np_.asarray(X_batch[j], dtype=X.dtype).tobytes(), -1)
+                if i >= 0 and y_batch[j] == y[i]:
+                    ids[j] = i
+            trace["batches"].append(ids)
+        return loss, grad
+
+    Probe = server.guard(type, "while subclassing LinearClassifier", "ProbeClassifier", (Base,), {"loss": probe_loss})
+    obj = server.guard(Probe, "while creating LinearClassifier()")
+    if request.get("W0") is not None:
+        server.guard(setattr, "", obj, "W", np_.array(request["W0"], copy=True))
+    train = server.guard(getattr, "", obj, "train")
+    reply = server.invoke(train, [X, y], request.get("kwargs", {}), "during LinearClassifier.train")
+    if reply["ok"]:
+        trace["history"] = reply["value"]
+        trace["W_final"] = server.attribute(obj, "W")
+        reply["value"] = trace
+    return reply
+
+
+def probe_delegation(server, request):
+    cls_name, names, key = request["cls"], list(request["names"]), request["key"]
+    cls = server.require(cls_name)
+    obj = server.guard(cls, f"while creating {cls_name}()")
+    server.guard(setattr, "", obj, "W", server.np.array(request["W"], copy=True))
+    called = []
+
+    def stand_in(name):
+        def loss_function(W, X, y, reg, *args, **kwargs):
+            called.append(name)
+            return delegation_reply(W, X, y, reg, key)
+        return loss_function
+
+    method = server.guard(getattr, "", cls, "loss")
+    with server.runtime.stand_ins(method, list(server.modules.values()), {name: stand_in(name) for name in names}):
+        reply = server.invoke(server.guard(getattr, "", obj, "loss"), [request["X"], request["y"], request["reg"]],
+                              {}, f"during {cls_name}.loss")
+    if reply["ok"]:
+        reply["value"] = {"result": reply["value"], "called": called}
+    return reply
+
+
+def probe_model(table: dict, default_W, settings: dict):
+    """The tuning probe's model class: training adds its grid pair's W (:func:`probe_weights`),
+    so a model trained twice, or with another pair or other settings, predicts differently."""
+
+    class ProbeModel:
+        def __init__(self, *args, **kwargs):
+            self.W = None
+
+        def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False,
+                  seed=None, **kwargs):
+            W = probe_weights(table, default_W, settings, learning_rate, reg, num_iters, batch_size)
+            self.W = W if self.W is None else self.W + W
+            return [1.0]
+
+        def predict(self, X):
+            W = self.W if self.W is not None else _ZEROS_LIKE(default_W)
+            return _ARGMAX(_ASARRAY(X, dtype=np.float64) @ W, axis=1)
+
+        def loss(self, X_batch, y_batch, reg):
+            return 0.0, _ZEROS_LIKE(default_W)
+
+    return ProbeModel
+
+
+def _search_value(server, reply):
+    """The value of a tuning reply: what the search returned, with the best model's W."""
+    returned = reply["value"]
+    value = {"best_W": None, "best_val": None, "results": None}
+    if type(returned) in (tuple, list) and len(returned) == 3:
+        value["best_W"] = server.attribute(returned[0], "W")
+        value["best_val"], value["results"] = returned[1], returned[2]
+    else:
+        value["returned"] = returned
+    return value
+
+
+def probe_tune(server, request):
+    tune = server.require("tune_hyperparameters")
+    table = {(float(lr), float(reg)): np.asarray(W, dtype=np.float64) for lr, reg, W in request["table"]}
+    model_cls = probe_model(table, np.asarray(request["default_W"], dtype=np.float64), dict(request["settings"]))
+    args = [model_cls, request["X_train"], request["y_train"], request["X_val"], request["y_val"],
+            list(request["learning_rates"]), list(request["regularization_strengths"])]
+    reply = server.invoke(tune, args, dict(request.get("kwargs", {})), "during tune_hyperparameters")
+    reply["inputs_after"] = None
+    if reply["ok"]:
+        reply["value"] = _search_value(server, reply)
+    return reply
+
+
+def tune(server, request):
+    search = server.require("tune_hyperparameters")
+    args = [RidgeModel, request["X_train"], request["y_train"], request["X_val"], request["y_val"],
+            list(request["lrs"]), list(request["regs"])]
+    reply = server.invoke(search, args, dict(request.get("kwargs", {})), "during tune_hyperparameters")
+    reply["inputs_after"] = None
+    if reply["ok"]:
+        reply["value"] = _search_value(server, reply)
+    return reply
+
+
+OPS = {"probe_train": probe_train, "probe_delegation": probe_delegation, "probe_tune": probe_tune, "tune": tune}
+
+
+# --------------------------------------------------------------------------- callable arguments
+
+
+def elementwise(server, spec):
+    """f(x) = sum(a * x**2 + b * sin(x)), with numpy functions bound before student code ran."""
+    a = _ASARRAY(spec["a"], dtype=np.float64)
+    b = _ASARRAY(spec["b"], dtype=np.float64)
+
+    def f(x, *args, **kwargs):
+        x = _ASARRAY(x, dtype=np.float64)
+        return float(_SUM(a * x**2 + b * _SIN(x)))
+
+    return f
+
+
+def student_loss(server, spec):
+    """f(W) = the first value the student's loss function returns at W."""
+    fn = server.require(spec["target"])
+    X, y, reg = spec["X"], spec["y"], spec["reg"]
+
+    def loss(W, *args, **kwargs):
+        out = fn(W, X, y, reg)
+        return out[0] if isinstance(out, tuple) else out
+
+    return loss
+
+
+CALLABLES = {"elementwise": elementwise, "student_loss": student_loss}

@@ -1,0 +1,1 @@
+"""The reference implementations of the linear-classifiers assignment (never shipped to students)."""

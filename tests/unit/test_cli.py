@@ -1,0 +1,90 @@
+"""The ``linclass`` command line: help and data fetch, as a user runs them (subprocesses).
+
+Expected failures must be one clear line on stderr and exit code 2, never a traceback
+(DESIGN section 6).  ``linclass demo`` now builds the release and grades the example class
+before the reference part (it rewrites examples/submissions/ada_complete/), so it is not run
+from here; ``test_demo.py`` runs the reference part, ``run_demo``, in-process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from fake_cifar import write_cifar10, write_tarball
+
+from linclass.course.fetch import CIFAR10_MD5
+
+SCRIPT = Path(sys.executable).with_name("linclass")
+
+
+def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``linclass ARGS`` through the installed console script (or ``python -m linclass.cli``)."""
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "linclass.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Exit 2, exactly one line on stderr, starting "linclass: error:", with every fragment."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("linclass: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def test_help_lists_every_command():
+    result = run("--help", timeout=30)
+    assert result.returncode == 0 and result.stderr == ""
+    for command in ("demo", "data", "release", "check", "grade", "merge", "bundle"):
+        assert command in result.stdout
+
+
+def test_data_fetch_help():
+    result = run("data", "--help", timeout=30)
+    assert result.returncode == 0 and "--url" in result.stdout and "--dir" in result.stdout
+
+
+def test_usage_errors_exit_2_without_traceback():
+    result = run("data", "fetch", "mnist", timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "invalid choice" in result.stderr
+
+
+def test_data_fetch_checksum_mismatch_is_one_line(tmp_path, http_server):
+    """The CLI always checks the official MD5, so a tiny tarball can only show the mismatch path."""
+    url, www, requests = http_server
+    source = tmp_path / "src" / "cifar-10-batches-py"
+    write_cifar10(source, n_per_batch=1)
+    path = write_tarball(www / "cifar-10-python.tar.gz", source)
+    digest = hashlib.md5(path.read_bytes()).hexdigest()
+    target = tmp_path / "datasets"
+    result = run("data", "fetch", "cifar10", "--url", f"{url}/cifar-10-python.tar.gz", "--dir", str(target),
+                 timeout=60)
+    assert_one_line_error(result, "checksum mismatch", f"got MD5 {digest}", f"expected {CIFAR10_MD5}",
+                          "nothing was unpacked")
+    assert result.stdout == ""
+    assert requests == ["/cifar-10-python.tar.gz"]
+    assert list(target.iterdir()) == []
+
+
+def test_data_fetch_unreachable_server_is_one_line(tmp_path):
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run("data", "fetch", "cifar10", "--url", f"http://127.0.0.1:{port}/x.tar.gz", "--dir",
+                 str(tmp_path / "d"), timeout=60)
+    assert_one_line_error(result, "could not download", f"127.0.0.1:{port}")
+
+
+def test_data_fetch_into_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run("data", "fetch", "cifar10", "--dir", str(blocker / "datasets"), "--url",
+                 "http://127.0.0.1:9/never-requested.tar.gz", timeout=60)
+    assert_one_line_error(result, "cannot write to the datasets directory", str(blocker))

@@ -1,0 +1,169 @@
+"""The wire carries plain data only: round trips, subclasses made plain, garbage refused."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+from autograder.harness import wire
+
+
+def roundtrip(value):
+    return wire.loads(wire.encode(value))
+
+
+@pytest.mark.parametrize("value", [
+    0, -7, 2**62, 1.5, -0.0, 1e308, True, False, None, "text", "",
+    [1, 2.0, "x"], (1, 2), ((1, (2,)), [3]), [], (),
+    {"a": 1, (0.1, 0.2): (0.5, 0.75), 3: [None]},
+    1 + 2j, complex(float("nan"), 1.0),
+])
+def test_plain_values_round_trip(value):
+    back = roundtrip(value).value
+    assert type(back) is type(value)
+    assert repr(back) == repr(value)
+
+
+def test_non_finite_floats_are_tagged_not_json_nan():
+    frame = wire.encode([math.nan, math.inf, -math.inf])
+    assert b"NaN" not in frame and b"Infinity" not in frame
+    back = roundtrip([math.nan, math.inf, -math.inf]).value
+    assert math.isnan(back[0]) and back[1] == math.inf and back[2] == -math.inf
+
+
+@pytest.mark.parametrize("arr", [
+    np.arange(12.0).reshape(3, 4), np.array([1, 2], dtype=np.int32), np.array([True, False]),
+    np.zeros((0, 3)), np.array(3.5), np.array([1 + 1j]), np.array(["a", "bc"]), np.float32([1.5, np.nan]),
+])
+def test_arrays_round_trip(arr):
+    back = roundtrip({"x": arr}).value["x"]
+    assert type(back) is np.ndarray and back.dtype == arr.dtype and back.shape == arr.shape
+    np.testing.assert_array_equal(back, arr)
+
+
+def test_numpy_scalars_keep_their_dtype():
+    back = roundtrip([np.float32(1.5), np.int64(3), np.bool_(True), np.float64(2.0)]).value
+    assert [type(v) for v in back] == [np.float32, np.int64, np.bool_, np.float64]
+
+
+def test_long_strings_are_truncated():
+    assert len(roundtrip("x" * 50_000).value) == wire.FrameLimits().max_str
+
+
+def test_object_arrays_and_other_objects_are_unsupported():
+    class Thing:
+        pass
+
+    back = roundtrip([np.array([1, "a"], dtype=object), Thing(), {1, 2}, b"bytes"]).value
+    assert all(isinstance(v, wire.Unsupported) for v in back)
+    assert back[0].type_name == "numpy.ndarray" and "object" in back[0].repr_text
+    assert back[3].type_name == "bytes"
+
+
+def test_raising_repr_and_str_are_survived():
+    class Evil:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    class EvilExc(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    back = roundtrip(Evil()).value
+    assert isinstance(back, wire.Unsupported) and "Evil" in back.repr_text
+    assert "could not be shown" in wire.safe_str(EvilExc())
+
+
+def test_lying_subclasses_become_plain_and_are_flagged():
+    class LyingFloat(float):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = float.__hash__
+
+    class LyingArray(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+        def __sub__(self, other):
+            return 0
+
+    arr = np.arange(3.0).view(LyingArray)
+    decoded = roundtrip([LyingFloat(2.5), arr])
+    f, a = decoded.value
+    assert type(f) is float and f == 2.5 and f != 3.0
+    assert type(a) is np.ndarray and not np.array_equal(a, np.zeros(3))
+    assert len(decoded.notes) == 2 and "LyingFloat" in decoded.notes[0]
+
+
+def test_pickle_payloads_are_never_unpickled():
+    class Boom:
+        def __reduce__(self):
+            return (print, ("unpickled!",))
+
+    payload = pickle.dumps(Boom())
+    back = roundtrip(payload).value
+    assert isinstance(back, wire.Unsupported)
+    # A hand-made frame whose .npy blob holds a pickled object array is refused.
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
+    body = b'{"$":"nd","b":0}'
+    frame = wire.pack_frame(body, [buf.getvalue()])
+    with pytest.raises(wire.WireError):
+        wire.loads(frame)
+
+
+@pytest.mark.parametrize("frame", [
+    b"", b"garbage", b"LCW1" + struct.pack(">II", 5, 0) + b"{bad}", b"LCW1" + struct.pack(">II", 3, 0) + b"NaN",
+    wire.pack_frame(b'{"$":"nope"}', []), wire.pack_frame(b'{"$":"nd","b":3}', []),
+    wire.pack_frame(b'{"$":"nd","b":0}', [b"not npy"]), wire.pack_frame(b'{"a":1}', []),
+    wire.pack_frame(b"[" * 100_000, []), b"LCW1" + struct.pack(">II", 2**31, 0),
+])
+def test_garbage_is_a_wire_error(frame):
+    with pytest.raises(wire.WireError):
+        wire.loads(frame)
+
+
+def test_frame_reader_is_incremental():
+    frames = wire.encode([1, np.ones(3)]) + wire.encode("two")
+    reader = wire.FrameReader()
+    got = []
+    for i in range(0, len(frames), 7):
+        reader.feed(frames[i:i + 7])
+        while (frame := reader.pop()) is not None:
+            got.append(wire.decode(*frame).value)
+    assert got[1] == "two" and np.array_equal(got[0][1], np.ones(3))
+
+
+def test_arrays_read_from_a_pipe_are_writable_views():
+    """Student code may modify its arguments in place (a numeric gradient perturbs x), so the
+    child's arrays are writable; they are views of the frame's own buffer, not copies."""
+    import os
+
+    read_fd, write_fd = os.pipe()
+    try:
+        wire.write_all(write_fd, wire.encode([np.arange(6.0).reshape(2, 3), np.zeros(2, np.int64)]))
+        x, labels = wire.decode(*wire.read_frame(read_fd)).value
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    x[0, 1] += 10.0
+    labels[:] = 7
+    assert x.flags.writeable and x[0, 1] == 11.0 and labels.tolist() == [7, 7]
+    assert x.base is not None  # a view of the received buffer
+
+
+def test_a_blob_whose_size_disagrees_with_its_header_is_refused():
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.ones(4), allow_pickle=False)
+    for blob in (buffer.getvalue()[:-8], buffer.getvalue() + b"\0" * 8):
+        with pytest.raises(wire.WireError, match="does not match its header"):
+            wire.loads(wire.pack_frame(b'{"$":"nd","b":0}', [blob]))
