@@ -104,14 +104,22 @@ def _freeze_warm_heap() -> None:
         _frozen = True
 
 
-def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_path: str | None) -> dict:
+def _start_worker(memory_mb: int) -> None:
+    """A batch worker's first act: its memory cap (see :mod:`autograder.sandbox.memory`)."""
+    from .sandbox.memory import worker_memory_cap
+
+    worker_memory_cap(memory_mb)
+
+
+def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_path: str | None,
+               sandbox: str = "auto") -> dict:
     """Run in a worker process: grade one submission, never raise."""
     start = time.perf_counter()
     student_id = student_id_for(Path(path))
     try:
         graded_as = load_assignment(assignment)
         result = grade_submission(path, out, assignment=graded_as, student_id=student_id, salt=salt,
-                                  config_path=config_path)
+                                  config_path=config_path, sandbox=sandbox)
         write_meta(result.report_dir, submission_meta(path, graded_as))
         job = {"student_id": result.student_id, "path": path, "ok": True, "score": result.score,
                "seconds": time.perf_counter() - start}
@@ -122,7 +130,8 @@ def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_pa
     return job
 
 
-def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[dict], None]) -> None:
+def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[dict], None],
+              worker_memory_mb: int = 4096) -> None:
     """Grade ``pending`` on ``jobs`` worker processes (reused across submissions).
 
     A worker that dies (the grader's own process, never the sandboxed child, which is
@@ -138,7 +147,8 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
         # the grading suite's own pytest runs.  (A fork server would need a Unix socket under
         # TMPDIR, whose path can be too long for AF_UNIX.)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context, initializer=_start_worker,
+                                 initargs=(worker_memory_mb,)) as pool:
             futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
             for future in as_completed(futures):
                 p = futures[future]
@@ -156,7 +166,7 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
 
 def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Assignment | None = None, jobs: int = 1,
                 shard: str | None = None, salt: str | None = None, config_path: str | Path | None = None,
-                force: bool = False, quiet: bool = False) -> Path:
+                force: bool = False, quiet: bool = False, sandbox: str = "auto") -> Path:
     """Grade every submission in ``paths`` into ``out``; write the class reports.
 
     Students whose ``results.json`` already exists are skipped unless ``force`` (an
@@ -188,7 +198,10 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     if force:
         for p in pending:  # a regraded student's old reports must not survive a failed regrade
             (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
-    args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None)
+    from .config import load_config
+
+    limits = load_config(assignment, config_path).limits
+    args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None, sandbox)
     done: list[dict] = []
     start = time.perf_counter()
     with tqdm(total=len(pending), unit="student", desc="grading", disable=quiet or not pending) as bar:
@@ -201,7 +214,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
             for p in pending:
                 on_done(_grade_job(str(p), *args))
         else:
-            _run_pool(pending, jobs, args, on_done)
+            _run_pool(pending, jobs, args, on_done, limits.worker_memory_mb)
     wall = time.perf_counter() - start
     # every earlier failure lacked a results.json, so it was pending again: this run's list is complete
     failed = sorted((e for e in done if not e["ok"]), key=lambda e: e["student_id"])

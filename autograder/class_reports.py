@@ -54,7 +54,20 @@ def _row(report_dir: Path, cols: list[str]) -> dict:
         titles.update(zip(extra.get("misconceptions", []), extra.get("misconception_titles", [])))
     row["misconceptions"] = ";".join(dict.fromkeys(misconceptions))
     row["_titles"] = titles
+    row["_sandbox"] = results.get("sandbox") or {}
     return row
+
+
+def sandbox_lines(rows: list[dict]) -> list[str]:
+    """The summary's account of how the class's code was confined (levels, and what was missing)."""
+    levels = Counter(r["_sandbox"].get("level", "unknown") for r in rows)
+    ran = sum(n for level, n in levels.items() if level != "none")
+    text = ", ".join(f"{n} of {ran} submissions graded with level {level}" for level, n in levels.most_common()
+                     if level != "none")
+    lines = [f"**Sandbox**: {text or 'no student code ran'} (see `linclass doctor`)."]
+    missing = Counter(m for r in rows for m in r["_sandbox"].get("missing", []) if r["_sandbox"].get("level") != "none")
+    lines += [f"- missing for {n}: {m}" for m, n in missing.most_common()]
+    return lines
 
 
 def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assignment,
@@ -86,8 +99,9 @@ def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequ
     if rows:
         scores = [r["score"] for r in rows]
         plot_histogram(scores, out / "score_histogram.png", max_score=rows[0]["max_score"])
-        lines += [f"Total: mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f} "
-                  f"of {rows[0]['max_score']:g}.", "", "![score histogram](score_histogram.png)", "",
+        lines += [*sandbox_lines(rows), "", f"Total: mean {statistics.mean(scores):.1f}, median "
+                  f"{statistics.median(scores):.1f} of {rows[0]['max_score']:g}.", "",
+                  "![score histogram](score_histogram.png)", "",
                   "| part | mean | median |", "|---|---|---|"]
         lines += [f"| {c} | {statistics.mean(r[c] for r in rows):.2f} | {statistics.median(r[c] for r in rows):.2f} |"
                   for c in cols]

@@ -15,15 +15,20 @@ def grade_main(args: argparse.Namespace) -> int:
 
     assignment = load_assignment(args.assignment)
     load_config(assignment, args.config)  # a broken config is one clear error, before anything is graded
+    sandbox = getattr(args, "sandbox", None) or "auto"
+    if sandbox == "strict":  # refuse before anything is graded, naming what is missing
+        from .doctor import require_strict
+
+        require_strict()
     if len(args.paths) == 1 and args.jobs == 1 and not args.shard:
         targets = expand_paths(args.paths)
         if len(targets) == 1:
             result = grade_submission(targets[0], args.out, assignment=assignment, salt=args.seed_salt,
-                                      config_path=args.config)
+                                      config_path=args.config, sandbox=sandbox)
             print(f"{result.student_id}: {result.score:g} / {result.max_score:g}   reports in {result.report_dir}")
             return 0
     grade_batch(args.paths, args.out, assignment=assignment, jobs=args.jobs, shard=args.shard, salt=args.seed_salt,
-                config_path=args.config, force=args.force)
+                config_path=args.config, force=args.force, sandbox=sandbox)
     return 0
 
 

@@ -5,6 +5,7 @@ An assignment's suite (``<assignment>/suite/``) is a folder of pytest checks; it
 
     pytest <assignment>/suite --submission PATH [--assignment NAME_OR_DIR] [--student-id ID]
                               [--salt S] [--grading-config FILE] [--report-dir DIR]
+                              [--sandbox auto|strict|minimal]
 
 Every check is parametrized by ``part`` (a part of the assignment's spec), and its name is
 the test function's name without ``test_``; its points come from the grading config as
@@ -36,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--assignment", default=None, help="assignment name or package folder (default: the kit's)")
     group.addoption("--student-id", default=None, help="student id (default: from the path)")
     group.addoption("--salt", default=None, help="course salt of the input seeds")
+    group.addoption("--sandbox", default="auto", choices=("auto", "strict", "minimal"),
+                    help="kernel confinement of the student process (default: auto)")
     group.addoption("--grading-config", default=None, help="grading config file (default: the bundled one)")
     group.addoption("--report-dir", default=None, help="write results.json, junit.xml and feedback.md here")
 
@@ -50,7 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except LinclassError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[GRADING] = Grading.open(Path(path), grading_config, assignment,
-                                         student_id=config.getoption("--student-id"))
+                                         student_id=config.getoption("--student-id"),
+                                         sandbox=config.getoption("--sandbox"))
     config.stash[OUTCOMES] = []
     config.stash[STARTED] = time.perf_counter()
 

@@ -71,6 +71,7 @@ def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
     return {
         "score": round(score, 4),
         "max_score": round(max_score, 4),
+        "sandbox": grading.sandbox,
         "execution_time": round(execution_time, 3),
         "output": "\n".join(header),
         "visibility": "visible",

@@ -56,7 +56,7 @@ def student_id_for(path: Path) -> str:
 
 def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assignment | None = None,
                      student_id: str | None = None, salt: str | None = None,
-                     config_path: str | Path | None = None) -> GradeResult:
+                     config_path: str | Path | None = None, sandbox: str = "auto") -> GradeResult:
     """Grade ``path`` into ``out_dir/<student_id>/``.
 
     Parameters
@@ -73,6 +73,8 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
         Course salt of the per-student input seeds (default: the config's).
     config_path : path, optional
         Grading configuration (default: the assignment's ``grading.toml``).
+    sandbox : {"auto", "strict", "minimal"}
+        The kernel's confinement of the student process (see :mod:`autograder.sandbox.levels`).
 
     Raises
     ------
@@ -90,7 +92,7 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
     # importlib mode: two assignments' suites may hold modules of the same name, in one process
     args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-q", "-rN", "--import-mode",
             "importlib", "--no-header", "-p", "no:cacheprovider", "--submission", str(path), "--student-id", student_id,
-            "--report-dir", str(report_dir), "--assignment", str(assignment.root)]
+            "--report-dir", str(report_dir), "--assignment", str(assignment.root), "--sandbox", sandbox]
     if salt:
         args += ["--salt", salt]
     if config_path:

@@ -62,10 +62,11 @@ class Grading:
         What it is graded as.
     """
 
-    def __init__(self, submission, config: GradingConfig, assignment: Assignment) -> None:
+    def __init__(self, submission, config: GradingConfig, assignment: Assignment, sandbox: str = "auto") -> None:
         self.submission = submission
         self.config = config
         self.assignment = assignment
+        self.sandbox_mode = sandbox
         self.internal_errors: list[str] = []
         self.notes: list[str] = []  # findings of the checks worth saying once, at the top of the reports
         self._student = None
@@ -73,7 +74,8 @@ class Grading:
         self._failed_parts: dict[str, CheckFailed] = {}  # part -> why every check of it fails
 
     @classmethod
-    def open(cls, path: Path, config: GradingConfig, assignment: Assignment, student_id: str | None = None) -> Grading:
+    def open(cls, path: Path, config: GradingConfig, assignment: Assignment, student_id: str | None = None,
+             sandbox: str = "auto") -> Grading:
         """Load (never execute) the submission at ``path``."""
         from .sandbox.site import importable_in_sandbox
         from .submission import Submission, SubmissionError, guess_student_id, load_submission
@@ -82,7 +84,7 @@ class Grading:
             submission = load_submission(path, assignment, student_id=student_id, available=importable_in_sandbox)
         except SubmissionError as exc:  # unreadable as a whole: graded as empty, with the reason
             submission = Submission(student_id or guess_student_id(path), path, "empty", problems=[str(exc)])
-        return cls(submission, config, assignment)
+        return cls(submission, config, assignment, sandbox)
 
     @property
     def student_id(self) -> str:
@@ -95,8 +97,15 @@ class Grading:
         if self._student is None:
             from .sandbox.process import StudentProcess
 
-            self._student = StudentProcess(self.submission, self.assignment, self.config.limits)
+            self._student = StudentProcess(self.submission, self.assignment, self.config.limits, self.sandbox_mode)
         return self._student
+
+    @property
+    def sandbox(self) -> dict:
+        """What confined the student's code (:mod:`autograder.sandbox.levels`), for the reports."""
+        if self._student is None or self._student.sandbox is None:
+            return {"level": "none", "notes": ["no student code ran"], "mode": self.sandbox_mode}
+        return {**self._student.sandbox, "mode": self.sandbox_mode}
 
     def rng(self, part: str, check: str) -> np.random.Generator:
         """The generator of one check, seeded per student (and per course salt)."""

@@ -25,6 +25,7 @@ COMMANDS = {
     "grade": "autograder.commands:grade_main",
     "merge": "autograder.commands:merge_main",
     "bundle": "linclass.course.bundle:main",
+    "doctor": "autograder.doctor:main",
 }
 
 
@@ -67,11 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade students that already have a report")
     grade.add_argument("--config", default=None, help="grading config (points, limits); default: the assignment's")
     grade.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+    grade.add_argument("--sandbox", default="auto", choices=("auto", "strict", "minimal"),
+                       help="kernel confinement of student code: auto (every layer this machine has, recorded in "
+                            "results.json), strict (refuse without the full set), minimal (the kernel layers off); "
+                            "see `linclass doctor`")
 
     merge = sub.add_parser("merge", help="combine the outputs of several shards")
     merge.add_argument("dirs", nargs="+", metavar="DIR")
     merge.add_argument("--out", required=True)
     merge.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+
+    doctor = sub.add_parser("doctor", help="what this machine's kernel enforces around student code")
+    doctor.add_argument("--json", action="store_true", help="the sandbox record as JSON")
 
     bundle = sub.add_parser("bundle", help="package the autograder for Gradescope or a GitHub Actions workflow")
     bundle.add_argument("target", choices=["gradescope", "github"])

@@ -5,12 +5,14 @@ UNTRUSTED side.  Started by :class:`autograder.sandbox.process.StudentProcess` a
     python -I -S -B /abs/path/autograder/harness/child.py CONFIG_JSON
 
 It never imports the kit's packages: its sibling modules (``wire``, ``policy``, ``server``,
-``runtime``) and the assignment's ``harness_ops.py`` are loaded by file path under private
-names, and they use numpy and the standard library only.  Order of events: apply the rlimits;
-import numpy (with ``ctypes`` kept out) and everything the harness needs; install the
-audit-hook policy (:class:`~server.Server` does, before it serves); then serve requests.  The
-student's code is loaded by ``load_step`` requests (one module import or one notebook cell
-each, so that a hang costs only that unit), after all of this.
+``runtime``, ``confine``) and the assignment's ``harness_ops.py`` are loaded by file path under
+private names, and they use numpy and the standard library only.  Order of events: apply the
+rlimits; import numpy (with ``ctypes`` kept out) and everything the harness needs; let the
+kernel confine the process (:mod:`confine`: uid, namespaces, Landlock, seccomp; the student's
+code then runs as PID 2 of its own PID namespace); install the audit-hook policy
+(:class:`~server.Server` does, before it serves); then serve requests, the first reply saying
+which kernel layers hold.  The student's code is loaded by ``load_step`` requests (one module
+import or one notebook cell each, so that a hang costs only that unit), after all of this.
 
 Requests and replies are frames of :mod:`wire` on two dedicated pipes (the descriptors are in
 the config); stdout and stderr are the student's, captured by the parent.  The requests are
@@ -53,6 +55,14 @@ def _bootstrap():
 
     modules = {name: load(f"_linclass_{name}", f"{name}.py") for name in ("wire", "policy", "runtime", "server")}
     ops = load("_linclass_ops", cfg["ops_module"]) if cfg["ops_module"] else None  # the assignment's requests
+    # 3. The kernel's layers, before any student code (and ctypes out of reach again after them).
+    confine = load("_linclass_confine", "confine.py")
+    try:
+        cfg["sandbox_report"] = confine.confine(cfg["confine"])
+    except confine.ConfinementError as exc:
+        sys.stderr.write(f"linclass: the student process could not be confined: {exc}\n")
+        os._exit(70)
+    confine.forget_ctypes()
     return cfg, modules, ops, numpy
 
 

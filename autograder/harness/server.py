@@ -110,7 +110,7 @@ class Server:
     # ----------------------------------------------------------------- plumbing
     def serve(self):
         """Answer requests until the grader closes the request pipe."""
-        self._send({"ok": True, "value": "ready"})
+        self._send({"ok": True, "value": {"ready": True, "sandbox": self.cfg.get("sandbox_report", {})}})
         while True:
             try:
                 frame = self.wire.read_frame(self.req_fd, self.limits)

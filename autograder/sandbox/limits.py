@@ -23,6 +23,9 @@ class Limits:
         Largest file the student process may write, in its own sandbox (``RLIMIT_FSIZE``).
     processes : int
         Extra processes the student code may start (0: none).
+    worker_memory_mb : int
+        Memory of each batch worker, the grader's own process (cgroup v2 ``memory.max`` or
+        ``RLIMIT_AS``): the backstop behind the per-reply budgets.
     """
 
     call_seconds: float = 20.0
@@ -31,3 +34,4 @@ class Limits:
     output_bytes: int = 64_000
     file_bytes: int = 16 << 20
     processes: int = 0
+    worker_memory_mb: int = 4096

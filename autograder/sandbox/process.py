@@ -39,19 +39,26 @@ from pathlib import Path
 from typing import Any
 
 from autograder.harness import wire
+from autograder.harness.confine import reachable
 from linclass.assignment import Assignment
 
+from . import levels
 from .channel import Channel, ChannelError
 from .limits import Limits
 from .plan import PACKAGE, LoadPlan
 from .replies import CallResult, StudentError, error_from, failure, process_cpu_ns, reply_budget, result_from
-from .site import kit_dirs, python_dirs
+from .site import imports_from, kit_dirs, python_dirs
 
 HARNESS = Path(__file__).resolve().parent.parent / "harness"
 CHILD = HARNESS / "child.py"
 #: The harness's own files: the student process may read them (for tracebacks).
-HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "policy.py", "runtime.py", "server.py"))
+HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "policy.py", "runtime.py", "server.py",
+                                                      "confine.py"))
 MARKER = "LINCLASS_SANDBOX"
+#: The uids given to students' processes when the grader runs as root (one per submission).
+STUDENT_UIDS = (2_000_000_000, 2_100_000_000)
+#: Threads a student process may run besides its main one (``RLIMIT_NPROC`` counts them).
+THREADS = 16
 
 
 class SandboxError(RuntimeError):
@@ -138,12 +145,22 @@ class StudentProcess:
         Its parts, modules and the requests its checks make (``harness_ops.py``).
     limits : Limits
         Time, memory, output, file-size and process limits.
+    sandbox : {"auto", "strict", "minimal"}
+        ``auto``: every kernel layer the machine offers (recorded in :attr:`sandbox`);
+        ``strict``: refuse to start without the full set (:class:`SandboxError`);
+        ``minimal``: the kernel layers off (the audit hook and rlimits only).
     """
 
-    def __init__(self, submission: Any, assignment: Assignment, limits: Limits | None = None) -> None:
+    def __init__(self, submission: Any, assignment: Assignment, limits: Limits | None = None,
+                 sandbox: str = "auto") -> None:
+        if sandbox not in levels.MODES:
+            raise ValueError(f"sandbox must be one of {', '.join(levels.MODES)}, not {sandbox!r}")
         self.submission = submission
         self.assignment = assignment
         self.limits = limits or Limits()
+        self.mode = sandbox
+        #: What held the student process at its last start (see :mod:`.levels`).
+        self.sandbox: dict | None = None
         self.nonce = secrets.token_hex(16)
         self.dir: Path | None = None  # this start's sandbox directory
         self.restarts = -1  # number of (re)starts after the first
@@ -157,6 +174,9 @@ class StudentProcess:
         self._plan: LoadPlan | None = None
         self._sites, self._readable = python_dirs()
         self._deny = kit_dirs()
+        self._worker: int | None = None  # the process that runs the student's code (PID 2 of its namespace)
+        self._tree: set[int] = set()  # the student process and its namespace's init
+        self._uid = self._student_uid()
 
     # ------------------------------------------------------------------ public API
     def __enter__(self) -> StudentProcess:
@@ -244,8 +264,8 @@ class StudentProcess:
         return self._run({"op": op, **fields}, target, args, reply_bytes or reply_budget(fields))
 
     def leftovers(self) -> list[int]:
-        """Pids of processes of this sandbox still running (the current process excepted)."""
-        return [p for p in running_with_marker(self.nonce) if p != self._pid]
+        """Pids of processes of this sandbox still running (the current student process excepted)."""
+        return [p for p in running_with_marker(self.nonce) if p not in self._tree]
 
     def close(self) -> None:
         """Kill the process (and anything it started) and remove its sandbox directory."""
@@ -278,7 +298,30 @@ class StudentProcess:
         self._plan = LoadPlan.of(self.submission, self.assignment.spec, self.dir)
         for rel, source in self._plan.files.items():
             _write_new(self.dir / rel, source)
+        if self._uid is not None:  # the student's uid owns its sandbox; nobody else's can enter it
+            for path in [self.dir, *self.dir.rglob("*")]:
+                os.lchown(path, self._uid, self._uid)
         return self.dir
+
+    def _student_uid(self) -> int | None:
+        """A fresh unprivileged uid for this submission, when the grader is root and every
+        directory the student process reads can be reached by another uid."""
+        self._no_uid = ""
+        if self.mode == "minimal" or os.geteuid() != 0:
+            return None
+        blocked = reachable([tempfile.gettempdir()])  # (the interpreter's folders are reached by descriptor)
+        if blocked is not None:
+            self._no_uid = (f"no separate uid: the sandboxes' folder {blocked} cannot be reached by another uid "
+                            "(set TMPDIR to a folder other users can enter)")
+            return None
+        return secrets.randbelow(STUDENT_UIDS[1] - STUDENT_UIDS[0]) + STUDENT_UIDS[0]
+
+    def _confinement(self, sandbox: Path) -> dict:
+        """What the student process's bootstrap asks of the kernel (``confine.confine``)."""
+        read = [*self._readable, str(HARNESS)]
+        return {"enabled": self.mode != "minimal", "uid": self._uid, "gid": self._uid, "no_uid": self._no_uid,
+                "read": read, "write": [str(sandbox), os.devnull], "imports_from": imports_from(read),
+                "allow_processes": self.limits.processes > 0}
 
     def _spawn(self) -> None:
         if self._closed:
@@ -294,7 +337,9 @@ class StudentProcess:
             "RLIMIT_FSIZE": [self.limits.file_bytes] * 2,
             "RLIMIT_CORE": [0, 0],
         }
-        if os.geteuid() != 0:
+        if self._uid is not None:  # its own uid: the init, the student's process, its threads and processes
+            rlimits["RLIMIT_NPROC"] = [3 + THREADS + self.limits.processes] * 2
+        elif os.geteuid() != 0:
             rlimits["RLIMIT_NPROC"] = [self._nproc_limit()] * 2
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -307,7 +352,7 @@ class StudentProcess:
             "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
             "imports": self._plan.imports, "parts": parts,
             "ops_module": str(self.assignment.ops_path) if self.assignment.ops_path.is_file() else None,
-            "package": PACKAGE,
+            "package": PACKAGE, "confine": self._confinement(sandbox),
         }
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(sandbox), "TMPDIR": str(sandbox), "LC_ALL": "C.UTF-8",
@@ -323,20 +368,41 @@ class StudentProcess:
         finally:
             os.close(req_r)
             os.close(rep_w)
-        self._popen, self._pid = popen, popen.pid
+        self._popen, self._pid, self._worker, self._tree = popen, popen.pid, popen.pid, {popen.pid}
         self._channel = Channel(req_w, rep_r, popen.stdout.fileno(), popen.stderr.fileno(), self.limits.output_bytes)
         self.restarts += 1
         try:
-            self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
-                                   what="at startup")
+            hello = self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
+                                           what="at startup").value
         except _Crash as exc:
             _, err = self._output()
             raise SandboxError(f"the student process did not start ({exc.error.message}): {err[-2000:]}") from None
         self._output()
+        self._find_worker()
+        report = hello.get("value", {}).get("sandbox", {}) if isinstance(hello, dict) else {}
+        self.sandbox = levels.assess(levels.verify(report if isinstance(report, dict) else {}, self._worker))
+        if self.mode == "strict" and self.sandbox["level"] != "full":
+            self._kill()
+            raise SandboxError("--sandbox strict: the student process is not fully confined ("
+                               + "; ".join(self.sandbox["missing"] + self.sandbox["notes"]) + ")")
+
+    def _find_worker(self) -> None:
+        """The process that runs the student's code: the student process itself, or (in a PID
+        namespace) the grandchild below its init, as the kernel lists them."""
+        pid = self._pid
+        for _ in range(2):
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children", "rb") as fh:
+                    children = fh.read().split()
+            except OSError:
+                return
+            if len(children) != 1:
+                return
+            pid = int(children[0])
+            self._tree.add(pid)
+        self._worker = pid
 
     def _nproc_limit(self) -> int:
-        if self.limits.processes <= 0:
-            return 0
         uid = os.geteuid()
         count = 0
         for name in os.listdir("/proc"):
@@ -346,16 +412,17 @@ class StudentProcess:
                         count += 1
                 except OSError:
                     pass
-        return count + 1 + self.limits.processes
+        return count + 3 + THREADS + self.limits.processes
 
     def _cpu_ns(self) -> int | None:
-        return process_cpu_ns(self._pid) if self._pid is not None else None
+        return process_cpu_ns(self._worker) if self._worker is not None else None
 
     def _kill(self) -> int | None:
         """SIGKILL the process group, reap it, sweep; returns its wait status."""
         pid, status = self._pid, None
         if pid is None:
             return None
+        live = self._cpu_ns()  # before the kill: a killed namespace's CPU time never reaches wait4
         for send in (os.killpg, os.kill):
             try:
                 send(pid, signal.SIGKILL)
@@ -363,7 +430,7 @@ class StudentProcess:
                 pass
         try:
             _, status, usage = os.wait4(pid, 0)
-            self._cpu_used += usage.ru_utime + usage.ru_stime
+            self._cpu_used += max(usage.ru_utime + usage.ru_stime, (live or 0) / 1e9)
         except ChildProcessError:
             pass
         if self._popen is not None:
@@ -375,7 +442,7 @@ class StudentProcess:
                     pass
         if self._channel is not None:
             self._channel.close()
-        self._pid, self._popen = None, None
+        self._pid, self._popen, self._worker, self._tree = None, None, None, set()
         self._sweep()
         return status
 

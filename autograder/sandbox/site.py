@@ -57,6 +57,7 @@ def student_site() -> tuple[str, tuple[str, ...]]:
 
     home = Path(np.__file__).resolve().parent.parent
     site_dir = Path(tempfile.mkdtemp(prefix="linclass-site-"))
+    site_dir.chmod(0o755)  # (links only: a student process with its own uid must reach them)
     atexit.register(shutil.rmtree, site_dir, True)
     targets = []
     for name in STUDENT_PACKAGES:
@@ -97,6 +98,17 @@ def importable_in_sandbox(name: str) -> bool:
         spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: i + 1]),
                                                          list(spec.submodule_search_locations))
     return spec is not None
+
+
+def imports_from(readable: list[str]) -> dict[str, str]:
+    """Name a folder is imported by -> the folder: each readable folder itself, and each link of
+    the private site folder -> its package (what a student process with its own uid must still
+    reach; see ``confine.reroute``)."""
+    site_dir, targets = student_site()
+    found = {path: path for path in readable if os.path.isdir(path)}
+    for target in targets:
+        found[os.path.join(site_dir, os.path.basename(target))] = target
+    return found
 
 
 def python_dirs() -> tuple[list[str], list[str]]:

@@ -306,8 +306,10 @@ def run_gradescope(submission: str | Path, results_dir: str | Path, assignment: 
         with tempfile.TemporaryDirectory(prefix="linclass-gs-") as tmp:
             result = grade_submission(_submission_target(submission), tmp, student_id="submission",
                                       assignment=load_assignment(assignment))
-            # Gradescope's format has no top-level max_score (the assignment's points set it there)
-            results = {k: v for k, v in result.results.items() if k != "max_score"}
+            # Gradescope's format has no top-level max_score (the assignment's points set it there),
+            # and keeps the sandbox record in its free-form extra_data
+            results = {k: v for k, v in result.results.items() if k not in ("max_score", "sandbox")}
+            results["extra_data"] = {**results.get("extra_data", {}), "sandbox": result.results.get("sandbox")}
             feedback = (result.report_dir / "feedback.md").read_text()
     except Exception as exc:  # the grader could not run: leave a readable notice, never a traceback
         message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, LinclassError) else str(exc)

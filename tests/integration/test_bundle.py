@@ -77,8 +77,9 @@ GRADESCOPE_SCHEMA = {
 
 
 #: linclass's own results.json: Gradescope's format plus a top-level max_score (DESIGN section 5).
-LINCLASS_SCHEMA = {**GRADESCOPE_SCHEMA, "required": ["score", "max_score", "tests"],
-                   "properties": {**GRADESCOPE_SCHEMA["properties"], "max_score": {"type": "number"}}}
+LINCLASS_SCHEMA = {**GRADESCOPE_SCHEMA, "required": ["score", "max_score", "sandbox", "tests"],
+                   "properties": {**GRADESCOPE_SCHEMA["properties"], "max_score": {"type": "number"},
+                                  "sandbox": {"type": "object", "required": ["level"]}}}
 
 
 def validate_gradescope(results: dict, schema: dict = GRADESCOPE_SCHEMA) -> None:
@@ -162,6 +163,7 @@ def test_run_autograder_grades_a_submission_into_valid_results(gradescope, tmp_p
     failed = [t for t in results["tests"] if t["status"] == "failed"]
     assert failed and all(t["tags"] == ["softmax_loss_vectorized"] for t in failed)
     assert any("softmax_no_max_shift" in t.get("extra_data", {}).get("misconceptions", []) for t in failed)
+    assert results["extra_data"]["sandbox"]["level"] in ("full", "partial", "minimal")
     assert "Score" in proc.stdout  # the feedback goes to Gradescope's instructor-only stdout log
     # nothing written next to the submission or into the autograder source
     assert sorted(p.name for p in submission.iterdir()) == sorted(p.name for p in write_reference(tmp_path / "r")

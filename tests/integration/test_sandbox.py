@@ -209,12 +209,13 @@ def test_setsid_grandchild_is_swept(tmp_path):
                 os._exit(0)
             return pid
     """}, Limits(call_seconds=5, processes=1))
-    grandchild = sp.call("rel_error", 1, 2).value
-    assert grandchild in sp.leftovers()
+    assert isinstance(sp.call("rel_error", 1, 2).value, int)
+    left = sp.leftovers()  # (pids as the grader sees them: inside a PID namespace they are others)
+    assert len(left) == 1
     sp._kill()  # what a timeout does
     assert sp.leftovers() == []
     finish(sp)
-    assert grandchild not in running_with_marker()
+    assert not set(left) & set(running_with_marker())
 
 
 @pytest.mark.slow

@@ -43,6 +43,33 @@ def probe(grading, rng, N: int = 30, labels: tuple[int, ...] | None = None, **kw
     return X, y, train_trace(grading, X, y, **kwargs)
 
 
+def consistent(trace: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """``trace`` once every step is shown to be real: W moved along the gradient of the very
+    minibatch the step reports (recomputed here with the harness's loss).
+
+    The student process records the minibatches, so a forged record would otherwise be
+    believed: a train that always takes the first rows could rewrite the record.  A record
+    that passes must come from updates along its own minibatches' gradients, which is what
+    honest sampling does (the step size and sign are the sgd-steps check's business).
+    """
+    seen = trace.get("W_seen") or []
+    after_all = [*seen[1:], trace.get("W_final")]
+    regs = trace.get("regs") or []
+    for t in range(len(seen)):
+        before, after = seen[t], after_all[t]
+        if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and before.shape == after.shape):
+            raise CheckFailed(f"train's W at step {t + 1} could not be followed (it changed shape or type).")
+        rows = batch_rows(trace, t, X)
+        reg = float(regs[t]) if t < len(regs) and isinstance(regs[t], (int, float)) else 0.0
+        grad = lsq_loss(before, X[rows], y[rows], reg)[1]
+        step = np.asarray(after, dtype=np.float64) - before
+        scale = float(np.linalg.norm(step) * np.linalg.norm(grad))
+        if scale == 0.0 or abs(float(np.sum(step * grad))) < (1 - 1e-6) * scale:
+            raise CheckFailed(f"Step {t + 1} of train did not move W along the gradient of its minibatch loss, so "
+                              "its minibatches cannot be checked (see the sgd steps check).")
+    return trace
+
+
 def batch_rows(trace: dict, t: int, X: np.ndarray) -> np.ndarray:
     """The rows of X used at step t (validated: integers, all rows of X with their labels)."""
     rows = as_array(trace["batches"][t] if t < len(trace["batches"]) else None, f"the rows of minibatch {t + 1}",
@@ -97,22 +124,23 @@ def test_sgd_steps(grading, rng, part):
 def test_minibatch_sampling(grading, rng, part):
     """Each step uses a fresh random minibatch of batch_size examples from all N (with or without
     replacement), drawn reproducibly from the seed."""
-    X, _, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
+    X, y, trace = probe(grading, rng, N=120, learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=10, seed=5)
+    consistent(trace, X, y)
     if all(np.array_equal(b, np.arange(10)) for b in trace["batches"]):
         raise CheckFailed(f"With N = {len(X)} and batch_size = 10, every minibatch was the first 10 rows of X: "
                           "sample indices from all N examples.", entries("sgd_first_rows_only"))
     # N >= batch_size: sampling with and without replacement are both correct SGD, and both work.
     X, y = small_problem(rng, N=80)
     settings = dict(learning_rate=1e-3, reg=0.0, num_iters=8, batch_size=50)
-    trace = train_trace(grading, X, y, seed=5, **settings)
+    trace = consistent(train_trace(grading, X, y, seed=5, **settings), X, y)
     batches = [batch_rows(trace, t, X) for t in range(len(trace["batches"]))]
     if any(len(b) != 50 for b in batches):
         raise CheckFailed(f"Minibatches have sizes {[len(b) for b in batches]}; expected batch_size = 50 each.")
     if all(np.array_equal(batches[0], b) for b in batches[1:]):
         raise CheckFailed("Every step used the same minibatch: draw new indices at every iteration.",
                           entries("sgd_reused_minibatch"))
-    again = train_trace(grading, X, y, seed=5, **settings)
-    other = train_trace(grading, X, y, seed=6, **settings)
+    again = consistent(train_trace(grading, X, y, seed=5, **settings), X, y)
+    other = consistent(train_trace(grading, X, y, seed=6, **settings), X, y)
     if not all(np.array_equal(a, b) for a, b in zip(trace["batches"], again["batches"])):
         raise CheckFailed("Two runs of train with seed=5 drew different minibatches: draw the initialization and "
                           "the minibatches from a generator created from seed.", entries("sgd_ignores_seed"))
@@ -136,9 +164,10 @@ def test_initialization(grading, rng, part):
         extra = entries("sgd_init_unscaled") if 0.3 < std < 3 else []
         raise CheckFailed(f"The initial W has standard deviation {std:.2g}; expected small random values "
                           "0.001 * randn(D, C) (std about 0.001).", extra)
+    consistent(trace, X, y)
     W0 = rng.standard_normal((X.shape[1], 4))
-    _, _, trace = probe(grading, rng, W0=W0, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
-    if not trace["W_seen"] or not np.array_equal(trace["W_seen"][0], W0):
+    X, y, trace = probe(grading, rng, W0=W0, learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=10, seed=1)
+    if not trace["W_seen"] or not np.array_equal(consistent(trace, X, y)["W_seen"][0], W0):
         raise CheckFailed("train replaced a W that was already set: initialize W only when self.W is None, so "
                           "that calling train again continues training.", entries("sgd_reinitializes_w"))
 
