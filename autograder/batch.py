@@ -162,6 +162,9 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                         on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
                                  "error": "the grading worker process died (twice) on this submission"})
         queue = retry
+    from .sandbox.memory import remove_worker_cgroups
+
+    remove_worker_cgroups()
 
 
 def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Assignment | None = None, jobs: int = 1,

@@ -53,6 +53,19 @@ def cgroup_cap(limit_bytes: int, root: Path = CGROUP_ROOT, pid: int | None = Non
     return child
 
 
+def remove_worker_cgroups(root: Path = CGROUP_ROOT) -> int:
+    """Remove the (empty) cgroups of workers that have ended; returns how many were removed."""
+    parent = own_cgroup(root)
+    removed = 0
+    for child in parent.glob("linclass-worker-*") if parent is not None else ():
+        try:
+            child.rmdir()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def worker_memory_cap(limit_mb: int = 4096, dry_run: bool = False) -> str:
     """Cap this process at ``limit_mb`` (cgroup v2 if possible, else ``RLIMIT_AS``); say how.
 
