@@ -49,7 +49,8 @@ import sys
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 CLONE_THREAD = 0x00010000
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAPBSET_DROP = 1, 38, 22, 24
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_DUMPABLE = 1, 38, 22, 24, 4
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 SECCOMP_MODE_FILTER = 2
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446  # every arch
 LANDLOCK_CREATE_RULESET_VERSION = 1
@@ -96,6 +97,8 @@ CLONE_X86_64, CLONE3_X86_64 = 56, 435
 #: Signal senders: allowed only towards the process itself (first argument = its own pid).
 SIGNALS_X86_64 = {"kill": 62, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297}
 PRLIMIT64_X86_64 = 302  # allowed for the process itself only (pid 0)
+#: fcntl commands that would make the kernel signal another process (F_SETOWN, F_SETSIG, F_SETOWN_EX).
+FCNTL_X86_64, FCNTL_SIGNALLING = 72, (8, 10, 15)
 
 
 class ConfinementError(Exception):
@@ -144,14 +147,28 @@ def drop_identity(uid, gid):
 
 # ----------------------------------------------------------------------------- namespaces
 def enter_namespaces(libc):
-    """New user, network, IPC, UTS and PID namespaces; then fork twice so that the caller's
-    code goes on as PID 2 of the PID namespace, under a trusted init (PID 1).
+    """New user, mount, network, IPC, UTS and PID namespaces; then fork twice so that the
+    caller's code goes on as PID 2 of the PID namespace, under a trusted init (PID 1).
 
     The original process and the init only wait (they close every descriptor, so the grader
     sees the student process's pipes close when it ends) and pass its exit status on.
     Returns in the student process only.
     """
-    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
+    uid, gid = os.geteuid(), os.getegid()
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID),
+           "unshare")
+    # The same ids inside (files it creates must belong to a mapped id); one id each, no groups.
+    # (A process that changed its uid is not "dumpable", and its /proc files are not its own.)
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    try:
+        for name, text in (("uid_map", f"{uid} {uid} 1"), ("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1")):
+            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+    finally:
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     status_r, status_w = os.pipe()
     init = os.fork()
     if init:  # the original process: outside the PID namespace
@@ -218,6 +235,31 @@ def _init_loop(worker, status_w):
             except OSError:
                 pass
             os._exit(0)  # the kernel ends everything else in the namespace with it
+
+
+def private_sandbox(libc, path, size_bytes):
+    """Put a tmpfs of ``size_bytes`` over the sandbox folder ``path`` (in this process's own mount
+    namespace), with the files the grader wrote there copied in: what the student's code writes
+    is bounded in size and vanishes with the namespace."""
+    files, folders = {}, []
+    for root, dirs, names in os.walk(path):
+        rel = os.path.relpath(root, path)
+        folders += [os.path.normpath(os.path.join(rel, d)) for d in dirs]
+        for name in names:
+            with open(os.path.join(root, name), "rb") as fh:
+                files[os.path.normpath(os.path.join(rel, name))] = fh.read()
+    _check(libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None), "mount --make-rprivate /")
+    options = f"size={size_bytes},mode=0700".encode()
+    _check(libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                      options), "mount tmpfs")
+    for folder in folders:
+        os.makedirs(os.path.join(path, folder), mode=0o700, exist_ok=True)
+    for rel, data in files.items():
+        fd = os.open(os.path.join(path, rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
 
 
 def drop_capabilities(libc):
@@ -361,6 +403,10 @@ def seccomp_program(pid, allow_processes):
     prog += [_jump(BPF_JMP_JEQ_K, PRLIMIT64_X86_64, 0, 6), _stmt(BPF_LD_W_ABS, 16), _jump(BPF_JMP_JEQ_K, 0, 0, 3),
              _stmt(BPF_LD_W_ABS, 20), _jump(BPF_JMP_JEQ_K, 0, 0, 1), _stmt(BPF_RET_K, RET_ALLOW),
              _stmt(BPF_RET_K, deny)]
+    # fcntl: not the commands that direct SIGIO/SIGURG at a process of its choosing.
+    prog += [_jump(BPF_JMP_JEQ_K, FCNTL_X86_64, 0, 6), _stmt(BPF_LD_W_ABS, 24),
+             _jump(BPF_JMP_JEQ_K, FCNTL_SIGNALLING[0], 2, 0), _jump(BPF_JMP_JEQ_K, FCNTL_SIGNALLING[1], 1, 0),
+             _jump(BPF_JMP_JEQ_K, FCNTL_SIGNALLING[2], 0, 1), _stmt(BPF_RET_K, deny), _stmt(BPF_RET_K, RET_ALLOW)]
     prog.append(_stmt(BPF_RET_K, RET_ALLOW))
     return b"".join(prog)
 
@@ -424,8 +470,18 @@ def confine(cfg):
         enter_namespaces(libc)
         for key in ("network", "processes", "signals"):
             report[key].append("namespace")
-    except ConfinementError as exc:
+    except (ConfinementError, OSError) as exc:
         report["notes"].append(f"no namespaces ({exc})")
+    if report["processes"] and cfg.get("sandbox") and cfg.get("sandbox_bytes"):
+        try:
+            private_sandbox(libc, cfg["sandbox"], int(cfg["sandbox_bytes"]))
+            report["filesystem"].append(f"tmpfs sandbox ({int(cfg['sandbox_bytes']) >> 20} MB)")
+            for index, (fd, is_folder, writable) in enumerate(opened):  # the sandbox rule: on the tmpfs now
+                if writable and is_folder:
+                    os.close(fd)
+                    opened[index] = (os.open(cfg["sandbox"], os.O_PATH | os.O_CLOEXEC), True, True)
+        except (ConfinementError, OSError) as exc:
+            report["notes"].append(f"no private sandbox ({exc})")
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         report["notes"].append("no_new_privs could not be set")
     if report["processes"]:

@@ -378,14 +378,17 @@ def load_npy(blob: bytes | memoryview) -> np.ndarray:
         shape, fortran, dtype = read_header(head)
     except Exception as exc:  # noqa: BLE001 - garbage bytes
         raise WireError(f"bad .npy blob ({type(exc).__name__})") from None
-    if dtype.hasobject or dtype.fields is not None or dtype.kind not in ARRAY_KINDS:
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in ARRAY_KINDS or dtype.itemsize == 0:
         raise WireError(f"refused dtype {dtype}")
     count = math.prod(shape)
     offset = head.tell()
     if len(view) - offset != count * dtype.itemsize:
         raise WireError("bad .npy blob (its size does not match its header)")
-    arr = np.frombuffer(view, dtype=dtype, count=count, offset=offset)
-    return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+    try:
+        arr = np.frombuffer(view, dtype=dtype, count=count, offset=offset)
+        return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+    except (ValueError, TypeError) as exc:  # whatever numpy refuses is a bad frame, never the grader's error
+        raise WireError(f"bad .npy blob ({exc})") from None
 
 
 def decode(payload: bytes, blobs: list, limits: FrameLimits | None = None) -> Decoded:

@@ -23,6 +23,9 @@ class Limits:
         Largest file the student process may write, in its own sandbox (``RLIMIT_FSIZE``).
     processes : int
         Extra processes the student code may start (0: none).
+    sandbox_mb : int
+        Room for what the student's code writes: its sandbox folder is a private tmpfs of this
+        size (where the kernel allows a mount namespace).
     worker_memory_mb : int
         Memory of each batch worker, the grader's own process (cgroup v2 ``memory.max`` or
         ``RLIMIT_AS``): the backstop behind the per-reply budgets.
@@ -34,4 +37,5 @@ class Limits:
     output_bytes: int = 64_000
     file_bytes: int = 16 << 20
     processes: int = 0
+    sandbox_mb: int = 64
     worker_memory_mb: int = 4096

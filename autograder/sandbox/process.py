@@ -321,6 +321,7 @@ class StudentProcess:
         read = [*self._readable, str(HARNESS)]
         return {"enabled": self.mode != "minimal", "uid": self._uid, "gid": self._uid, "no_uid": self._no_uid,
                 "read": read, "write": [str(sandbox), os.devnull], "imports_from": imports_from(read),
+                "sandbox": str(sandbox), "sandbox_bytes": self.limits.sandbox_mb << 20,
                 "allow_processes": self.limits.processes > 0}
 
     def _spawn(self) -> None:

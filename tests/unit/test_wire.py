@@ -167,3 +167,14 @@ def test_a_blob_whose_size_disagrees_with_its_header_is_refused():
     for blob in (buffer.getvalue()[:-8], buffer.getvalue() + b"\0" * 8):
         with pytest.raises(wire.WireError, match="does not match its header"):
             wire.loads(wire.pack_frame(b'{"$":"nd","b":0}', [blob]))
+
+
+def test_a_zero_itemsize_dtype_is_a_wire_error_not_the_graders():
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype="S1"))
+    header.update(descr="|S0", shape=(10**12,))
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    with pytest.raises(wire.WireError, match="refused dtype"):
+        wire.loads(wire.pack_frame(b'{"$":"nd","b":0}', [buffer.getvalue()]))

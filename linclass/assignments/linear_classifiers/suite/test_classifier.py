@@ -35,6 +35,7 @@ def train_trace(grading, X, y, W0=None, record: bool = True, what: str = "Linear
     trace = require_ok(grading.request(TRAIN, "probe_train", fields, args=[X, y]), what)
     if not isinstance(trace, dict):
         raise CheckFailed(f"LinearClassifier.train could not be observed (got {describe_value(trace)}).")
+    trace["_batch_size"] = int(train_kwargs.get("batch_size", 200))  # (what the rows recorded are checked against)
     return trace
 
 
@@ -71,9 +72,13 @@ def consistent(trace: dict, X: np.ndarray, y: np.ndarray) -> dict:
 
 
 def batch_rows(trace: dict, t: int, X: np.ndarray) -> np.ndarray:
-    """The rows of X used at step t (validated: integers, all rows of X with their labels)."""
+    """The rows of X used at step t (validated: integers, all rows of X with their labels, and
+    no more of them than the batch size train was given, before anything is computed with them)."""
     rows = as_array(trace["batches"][t] if t < len(trace["batches"]) else None, f"the rows of minibatch {t + 1}",
                     kinds="iu")
+    size = trace.get("_batch_size", len(X))
+    if rows.ndim == 1 and len(rows) > size:
+        raise CheckFailed(f"Minibatch {t + 1} has {len(rows)} rows; train was given batch_size = {size}.")
     if rows.ndim != 1 or np.any(rows < 0) or np.any(rows >= len(X)):
         raise CheckFailed("Some minibatch rows are not rows of X, or their labels do not match y: take X and y "
                           "with the same indices.")
