@@ -162,10 +162,12 @@ class Grading:
         self._note_limits(part, [result])
         return result
 
-    def request(self, part: str, op: str, fields: dict, args: list | None = None, reply_bytes: int | None = None):
-        """One of the assignment's own requests (``harness_ops.py``) for ``part``."""
+    def request(self, part: str, op: str, fields: dict, args: list | None = None, reply_bytes: int | None = None,
+                answer=None):
+        """One of the assignment's own requests (``harness_ops.py``) for ``part``; ``answer``
+        answers the questions it asks on its way (see ``StudentProcess.request``)."""
         self.require(part)
-        result = self._process.request(op, part, fields, args, reply_bytes)
+        result = self._process.request(op, part, fields, args, reply_bytes, answer)
         self._note_limits(part, [result])
         return result
 

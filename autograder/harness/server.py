@@ -29,6 +29,10 @@ in ``OPS``, and callable-argument kinds to builders ``(server, spec) -> function
 :meth:`~Server.error`, :class:`Failure`, and the attributes ``np``, ``modules``, ``runtime``
 and ``safe`` (numpy functions bound before any student code ran).
 
+While it serves an assignment's request, the student process may ask the grader a question
+(:meth:`Server.ask`: a ``{"ok": true, "query": ...}`` frame, answered by a ``{"answer": ...}`` frame), so
+that what only the grader may hold stays there.
+
 Every reply of a call carries ``ok``, ``value`` or ``error`` ({kind, message, detail}),
 ``inputs_changed`` (for each positional argument: was it an ndarray whose bytes, shape or
 dtype changed during the call), ``inputs_after`` (the changed arrays, None elsewhere),
@@ -135,6 +139,24 @@ class Server:
 
     def _assignment_op(self, op):
         return lambda request: self.ops[op](self, request)
+
+    def ask(self, question):
+        """Ask the grader mid-request (ops API): send ``{"ok": True, "query": question}``, return its answer.
+
+        What a probe must not hold (the values the grader designed, say) stays in the grader and
+        comes one answer at a time, to the probe's own code path.  Raises :class:`Failure` when
+        no answer comes.
+        """
+        self._flush()
+        self.wire.write_all(self.rep_fd, self.wire.encode({"ok": True, "query": question}, self.limits))
+        try:
+            frame = self.wire.read_frame(self.req_fd, self.limits)
+            answer = self.wire.decode(*frame).value if frame is not None else None
+        except Exception:  # noqa: BLE001 - the pipe is broken
+            answer = None
+        if type(answer) is not dict or "answer" not in answer:
+            raise Failure(self.error("protocol", "the grader's answer to the probe did not come"))
+        return answer["answer"]
 
     def _send(self, reply):
         self._flush()

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from autograder.harness import wire
 from autograder.harness.confine import reachable
@@ -57,6 +57,8 @@ HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "p
 MARKER = "LINCLASS_SANDBOX"
 #: The uids given to students' processes when the grader runs as root (one per submission).
 STUDENT_UIDS = (2_000_000_000, 2_100_000_000)
+#: Questions one request may ask the grader (``Server.ask``).
+MAX_QUERIES = 1000
 #: Threads a student process may run besides its main one (``RLIMIT_NPROC`` counts them).
 THREADS = 16
 
@@ -254,14 +256,15 @@ class StudentProcess:
         return self._run(request, f"{cls}.{method}", list(args), reply_budget(args, kwargs, set))
 
     def request(self, op: str, target: str, fields: dict, args: list | None = None,
-                reply_bytes: int | None = None) -> CallResult:
+                reply_bytes: int | None = None, answer: Callable[[Any], Any] | None = None) -> CallResult:
         """One of the assignment's requests (``harness_ops.py``): ``{"op": op, **fields}``.
 
         ``target`` names the student code it exercises (for messages); ``args`` are the
         positional arguments it passes on, whose changes come back in ``inputs_after``;
-        ``reply_bytes`` caps the reply (default: :func:`~.replies.reply_budget` of ``fields``).
+        ``reply_bytes`` caps the reply (default: :func:`~.replies.reply_budget` of ``fields``);
+        ``answer(question)`` answers the questions the request asks on its way (``Server.ask``).
         """
-        return self._run({"op": op, **fields}, target, args, reply_bytes or reply_budget(fields))
+        return self._run({"op": op, **fields}, target, args, reply_bytes or reply_budget(fields), answer)
 
     def leftovers(self) -> list[int]:
         """Pids of processes of this sandbox still running (the current student process excepted)."""
@@ -554,7 +557,8 @@ class StudentProcess:
             self._load_report = {**report, **self._plan.not_loadable}
 
     # ------------------------------------------------------------------ calls
-    def _run(self, request: dict, target: str, args: list | None, max_bytes: int) -> CallResult:
+    def _run(self, request: dict, target: str, args: list | None, max_bytes: int,
+             answer: Callable[[Any], Any] | None = None) -> CallResult:
         start = time.perf_counter()
         if self._closed:
             return failure(StudentError("protocol", "the student process was already closed"), 0.0)
@@ -566,6 +570,16 @@ class StudentProcess:
             deadline = start + self.limits.call_seconds
             self._exchange_send(data, deadline, target)
             decoded = self._exchange_receive(deadline, target, max_bytes)
+            for _ in range(MAX_QUERIES):  # the probe's questions, answered here (``Server.ask``)
+                value = decoded.value
+                if not (type(value) is dict and "query" in value):
+                    break
+                if answer is None:
+                    self._kill()
+                    raise _Crash(StudentError("protocol", f"your code interfered with the grader's connection "
+                                                          f"during {target}"))
+                self._exchange_send(wire.encode({"answer": answer(value["query"])}), deadline, target)
+                decoded = self._exchange_receive(deadline, target, max_bytes)
             return result_from(decoded.value, decoded.notes, time.perf_counter() - start, self._channel.take_output(),
                                args, _cpu_delta(cpu, self._cpu_ns()))
         except _Crash as exc:

@@ -20,9 +20,10 @@ Requests (``op``) and the value of a successful reply
     ``cls().loss(X, y, reg)`` with ``self.W = W`` and the loss functions ``names`` replaced by
     stand-ins that return :func:`delegation_reply` of their arguments.  Value: ``result`` (what
     loss returned) and ``called`` (the stand-ins it called, in order).
-``probe_tune`` {table, default_W, settings, X_train, y_train, X_val, y_val, learning_rates,
-regularization_strengths, kwargs}
-    The student's ``tune_hyperparameters`` with :func:`probe_model` as the model class.  Value:
+``probe_tune`` {shape, X_train, y_train, X_val, y_val, learning_rates, regularization_strengths, kwargs}
+    The student's ``tune_hyperparameters`` with :func:`probe_model` as the model class, whose
+    every training run asks the grader for its W (``Server.ask`` with {learning_rate, reg,
+    num_iters, batch_size}; answered by :func:`probe_weights` on the trusted side).  Value:
     ``best_W`` (the W of the model it returned), ``best_val`` and ``results`` (as returned).
 ``tune`` {X_train, y_train, X_val, y_val, lrs, regs, kwargs}
     The student's ``tune_hyperparameters`` with :class:`RidgeModel`.  Value: ``best_val``,
@@ -79,16 +80,22 @@ def delegation_reply(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, ke
     return loss, np.asarray(key["A"]) * W + float(reg)
 
 
-def probe_weights(table: dict, default_W: np.ndarray, settings: dict, learning_rate, reg, num_iters,
-                  batch_size) -> np.ndarray:
-    """The W one training run of the tuning probe's model adds: the grid pair's own W.
+def probe_weights(table: dict, default_W: np.ndarray, settings: dict, question) -> np.ndarray:
+    """The W one training run of the tuning probe's model adds (the grader's answer to its
+    question): the grid pair's own W.
 
-    A pair that is not in the grid gets ``default_W``; a run with other (num_iters, batch_size)
-    than the search was given gets the pair's W negated.  Both then show in the accuracies the
-    student's search computes, so the trusted side sees them in what the search returns.
+    A pair that is not in the grid, or a question that is not one, gets ``default_W``; a run with
+    other (num_iters, batch_size) than the search was given gets the pair's W negated.  Both then
+    show in the accuracies the student's search computes, so the trusted side sees them in what
+    the search returns.
     """
-    W = table.get((float(learning_rate), float(reg)), default_W)
-    if (num_iters, batch_size) != (settings["num_iters"], settings["batch_size"]):
+    try:
+        pair = (float(question["learning_rate"]), float(question["reg"]))
+        run = (question["num_iters"], question["batch_size"])
+    except (TypeError, KeyError, ValueError, OverflowError):
+        return np.array(default_W, dtype=np.float64, copy=True)
+    W = table.get(pair, default_W)
+    if run != (settings["num_iters"], settings["batch_size"]):
         W = -W
     return np.array(W, dtype=np.float64, copy=True)
 
@@ -179,9 +186,11 @@ def probe_delegation(server, request):
     return reply
 
 
-def probe_model(table: dict, default_W, settings: dict):
-    """The tuning probe's model class: training adds its grid pair's W (:func:`probe_weights`),
-    so a model trained twice, or with another pair or other settings, predicts differently."""
+def probe_model(server, default_W):
+    """The tuning probe's model class: training adds its grid pair's W, which the grader designed
+    and gives one training run at a time (:func:`probe_weights` on the trusted side), so the
+    designed values are never in this process to be read; a model trained twice, or with another
+    pair or other settings, predicts differently."""
 
     class ProbeModel:
         def __init__(self, *args, **kwargs):
@@ -189,7 +198,8 @@ def probe_model(table: dict, default_W, settings: dict):
 
         def train(self, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200, verbose=False,
                   seed=None, **kwargs):
-            W = probe_weights(table, default_W, settings, learning_rate, reg, num_iters, batch_size)
+            question = {"learning_rate": learning_rate, "reg": reg, "num_iters": num_iters, "batch_size": batch_size}
+            W = _ASARRAY(server.ask(question), dtype=np.float64)
             self.W = W if self.W is None else self.W + W
             return [1.0]
 
@@ -217,8 +227,7 @@ def _search_value(server, reply):
 
 def probe_tune(server, request):
     tune = server.require("tune_hyperparameters")
-    table = {(float(lr), float(reg)): np.asarray(W, dtype=np.float64) for lr, reg, W in request["table"]}
-    model_cls = probe_model(table, np.asarray(request["default_W"], dtype=np.float64), dict(request["settings"]))
+    model_cls = probe_model(server, np.zeros(tuple(request["shape"])))
     args = [model_cls, request["X_train"], request["y_train"], request["X_val"], request["y_val"],
             list(request["learning_rates"]), list(request["regularization_strengths"])]
     reply = server.invoke(tune, args, dict(request.get("kwargs", {})), "during tune_hyperparameters")

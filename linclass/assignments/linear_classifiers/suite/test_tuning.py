@@ -3,7 +3,8 @@ per pair, and a real search on the digits.
 
 The selection checks run the student's search with a probe model (``harness_ops.probe_model``)
 whose weights the grader designs: training a model with a grid pair gives it that pair's own W,
-whose accuracies on the probe's training and validation sets are chosen here.  The pair with
+whose accuracies on the probe's training and validation sets are chosen here.  The weights stay
+here: the probe model asks for its pair's W when it is trained, one answer at a time.  The pair with
 the best *training* accuracy is never the pair with the best *validation* accuracy, and the best
 is neither the first nor the last pair trained.  Everything is judged from what the search
 returns (the W of the model it chose, its accuracy, its results table), recomputed here: the
@@ -54,10 +55,14 @@ class Probe:
         return {pair: self.accuracies(W) for pair, W in weights.items()}
 
     def fields(self) -> dict:
-        return {"table": [[lr, reg, W] for (lr, reg), W in self.weights.items()], "default_W": self.default_W,
-                "settings": SETTINGS, "X_train": self.X_train, "y_train": self.y_train, "X_val": self.X_val,
-                "y_val": self.y_val, "learning_rates": self.lrs, "regularization_strengths": self.regs,
-                "kwargs": {**SETTINGS, "seed": 11}}
+        """The request: the data and the grid, never the designed weights (they are answers)."""
+        return {"shape": list(self.default_W.shape), "X_train": self.X_train, "y_train": self.y_train,
+                "X_val": self.X_val, "y_val": self.y_val, "learning_rates": self.lrs,
+                "regularization_strengths": self.regs, "kwargs": {**SETTINGS, "seed": 11}}
+
+    def answer(self, question) -> np.ndarray:
+        """What one training run of the probe's model gets: its pair's designed W."""
+        return probe_weights(self.weights, self.default_W, SETTINGS, question)
 
     @property
     def default_W(self) -> np.ndarray:
@@ -110,7 +115,7 @@ def designed_probe(rng: np.random.Generator) -> Probe:
 
 def run_probe(grading, rng) -> tuple[Probe, dict]:
     probe = designed_probe(rng)
-    value = require_ok(grading.request(PART, "probe_tune", probe.fields()), PART)
+    value = require_ok(grading.request(PART, "probe_tune", probe.fields(), answer=probe.answer), PART)
     if not isinstance(value, dict):
         raise CheckFailed(f"{PART} could not be observed (got {describe_value(value)}).")
     if "returned" in value:
@@ -212,7 +217,7 @@ def test_fresh_model_per_pair(grading, rng, part):
     explanations.append(("tune_ignores_hyperparameters", {p: ignored for p in probe.pairs},
                          "The models were not trained with the grid's (learning_rate, reg) pairs: pass each pair to "
                          "train."))
-    settings = {pair: probe_weights(probe.weights, probe.default_W, SETTINGS, *pair, None, None)
+    settings = {pair: probe.answer({"learning_rate": pair[0], "reg": pair[1], "num_iters": None, "batch_size": None})
                 for pair in probe.pairs}
     explanations.append(("tune_ignores_num_iters", probe.table_of(settings),
                          f"The search was called with num_iters={SETTINGS['num_iters']} and "

