@@ -1,13 +1,17 @@
 """The student process's entry point: set up, then serve the grader's requests.
 
-UNTRUSTED side.  Started by :class:`autograder.sandbox.process.StudentProcess` as::
+UNTRUSTED side.  Started by the grader (:mod:`autograder.sandbox.spawn`) in one of two ways::
 
-    python -I -S -B /abs/path/autograder/harness/child.py CONFIG_JSON
+    python -I -S -B /abs/path/autograder/harness/child.py CONFIG_JSON          # one student process
+    python -I -S -B /abs/path/autograder/harness/child.py --zygote ZYGOTE_JSON # a zygote (zygote.py)
+
+The zygote is trusted: it imports numpy and the harness, never sees student code, and forks a
+fresh student process for each request, which then does exactly what a cold one does.
 
 It never imports the kit's packages: its sibling modules (``wire``, ``policy``, ``server``,
 ``runtime``, ``confine``) and the assignment's ``harness_ops.py`` are loaded by file path under
-private names, and they use numpy and the standard library only.  Order of events: apply the
-rlimits; import numpy (with ``ctypes`` kept out) and everything the harness needs; let the
+private names, and they use numpy and the standard library only.  Order of events: import
+numpy (with ``ctypes`` kept out) and everything the harness needs; apply the rlimits; let the
 kernel confine the process (:mod:`confine`: uid, namespaces, Landlock, seccomp; the student's
 code then runs as PID 2 of its own PID namespace); install the audit-hook policy
 (:class:`~server.Server` does, before it serves); then serve requests, the first reply saying
@@ -22,28 +26,18 @@ listed in :mod:`server`.
 import sys
 
 
-def _bootstrap():
-    import json
+def _prepare(site_packages):
+    """What every student process needs, once per interpreter: numpy (without ``ctypes``,
+    which would give student code raw memory access) and the harness's own modules."""
+    import importlib.util
     import os
-    import resource
 
-    cfg = json.loads(sys.argv[1])
-    # 1. Limits first (soft == hard, so they cannot be raised again).
-    for name, (soft, hard) in cfg["rlimits"].items():
-        limit = getattr(resource, name)
-        current = resource.getrlimit(limit)[1]
-        if current != resource.RLIM_INFINITY:
-            soft, hard = min(soft, current), min(hard, current)
-        resource.setrlimit(limit, (soft, hard))
     sys.dont_write_bytecode = True
-    # 2. numpy, without ctypes (which would give student code raw memory access).
     sys.modules["ctypes"] = None
-    sys.path.extend(cfg["site_packages"])
+    sys.path.extend(site_packages)
     import numpy
 
     del sys.modules["ctypes"]
-    import importlib.util
-
     here = os.path.dirname(os.path.abspath(__file__))
 
     def load(name, path):
@@ -53,23 +47,52 @@ def _bootstrap():
         spec.loader.exec_module(module)
         return module
 
-    modules = {name: load(f"_linclass_{name}", f"{name}.py") for name in ("wire", "policy", "runtime", "server")}
-    ops = load("_linclass_ops", cfg["ops_module"]) if cfg["ops_module"] else None  # the assignment's requests
-    # 3. The kernel's layers, before any student code (and ctypes out of reach again after them).
-    confine = load("_linclass_confine", "confine.py")
+    names = ("wire", "policy", "runtime", "server", "confine", "zygote")
+    modules = {name: load(f"_linclass_{name}", f"{name}.py") for name in names}
+    modules["load"] = load
+    return numpy, modules
+
+
+def become_student(cfg, numpy, modules):
+    """Turn this process into one submission's student process; never returns.
+
+    The submission's limits (soft == hard, so they cannot be raised again), the assignment's
+    requests, then the kernel's layers, before any student code (and ``ctypes`` out of reach
+    again after them); then serve the grader.
+    """
+    import os
+    import resource
+
+    for name, (soft, hard) in cfg["rlimits"].items():
+        limit = getattr(resource, name)
+        current = resource.getrlimit(limit)[1]
+        if current != resource.RLIM_INFINITY:
+            soft, hard = min(soft, current), min(hard, current)
+        resource.setrlimit(limit, (soft, hard))
+    ops = modules["load"]("_linclass_ops", cfg["ops_module"]) if cfg["ops_module"] else None
+    confine = modules["confine"]
     try:
         cfg["sandbox_report"] = confine.confine(cfg["confine"])
     except confine.ConfinementError as exc:
         sys.stderr.write(f"linclass: the student process could not be confined: {exc}\n")
         os._exit(70)
     confine.forget_ctypes()
-    return cfg, modules, ops, numpy
+    server = modules["server"].Server(cfg, modules["wire"], modules["policy"], modules["runtime"], ops, numpy)
+    server.serve()
+    os._exit(0)
 
 
 def main():
-    cfg, modules, ops, np = _bootstrap()
-    server = modules["server"].Server(cfg, modules["wire"], modules["policy"], modules["runtime"], ops, np)
-    server.serve()
+    import json
+
+    if sys.argv[1] == "--zygote":  # a pre-started process that forks one student process per request
+        zcfg = json.loads(sys.argv[2])
+        numpy, modules = _prepare(zcfg["site_packages"])
+        modules["zygote"].serve(zcfg["socket_fd"], lambda cfg: become_student(cfg, numpy, modules))
+    else:  # one student process, started cold
+        cfg = json.loads(sys.argv[1])
+        numpy, modules = _prepare(cfg["site_packages"])
+        become_student(cfg, numpy, modules)
 
 
 if __name__ == "__main__":

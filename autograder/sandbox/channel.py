@@ -154,8 +154,8 @@ class Channel:
         return decoded
 
     def close(self) -> None:
-        """Close the request and reply pipes (the output pipes belong to the process object)."""
-        for key in ("req", "rep"):
+        """Close the four pipes."""
+        for key in ("req", "rep", "out", "err"):
             try:
                 os.close(self._fds[key])
             except (KeyError, OSError):

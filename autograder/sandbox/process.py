@@ -1,38 +1,39 @@
 """One submission's sandboxed student process: start it, load the code, send requests, clean up.
 
-The grader (trusted) never imports student code.  :class:`StudentProcess` starts
-``python -I -S -B autograder/harness/child.py`` with:
+The grader (trusted) never imports student code.  :class:`StudentProcess` gets a student
+process from :mod:`.spawn`: forked from this grading process's zygote (a warm interpreter with
+numpy imported that never sees student code), or started cold as
+``python -I -S -B autograder/harness/child.py``.  Either way it has:
 
 - a clean environment (minimal ``PATH``, ``HOME``/``TMPDIR`` = the sandbox directory, BLAS
   thread counts 1, and a marker variable carrying a random nonce);
 - a fresh sandbox directory for every start, holding only the student's code (so nothing a
-  crashed run left there, a symlink for one, is ever written through);
-- its own session and process group (``start_new_session``), stdin from ``/dev/null``;
+  crashed run left there, a symlink for one, is ever written through), owned by the
+  submission's own uid when the grader is root;
+- its own session and process group, stdin from ``/dev/null``;
 - rlimits: CPU seconds (what is left of the submission's budget), address space, file
-  size, core dumps 0, and (when not root) the number of processes.  ``child.py`` applies
-  them as its very first action, before numpy or any student code is loaded;
+  size, core dumps 0, and the number of processes;
+- the kernel's layers (:mod:`autograder.harness.confine`: namespaces, Landlock, seccomp),
+  checked from outside (:mod:`.levels`) and recorded in :attr:`StudentProcess.sandbox`;
 - an audit-hook policy (:mod:`autograder.harness.policy`) installed before any student code runs.
 
 Requests travel on the :class:`~.channel.Channel`.  A call that exceeds its wall-clock limit,
-or garbles the protocol, gets the whole process group killed with SIGKILL; the process is
-reaped (its CPU time counts against the budget), then ``/proc`` is swept for any process
-still carrying the nonce.  The next call restarts it and reloads the code, skipping the unit
-that hung or crashed while loading, so one bad function costs only its own calls.
+or garbles the protocol, gets the whole process group killed with SIGKILL (and with the init
+of its PID namespace, everything it started); the process is reaped (its CPU time counts
+against the budget).  The next call restarts it and reloads the code, skipping the unit that
+hung or crashed while loading, so one bad function costs only its own calls.
 
 What the student process serves is documented in ``autograder/harness/server.py``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import secrets
 import shutil
 import signal
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,12 +49,11 @@ from .limits import Limits
 from .plan import PACKAGE, LoadPlan
 from .replies import CallResult, StudentError, error_from, failure, process_cpu_ns, reply_budget, result_from
 from .site import imports_from, kit_dirs, python_dirs
+from .spawn import HARNESS, SpawnError, Started, cold_start, zygote
 
-HARNESS = Path(__file__).resolve().parent.parent / "harness"
-CHILD = HARNESS / "child.py"
 #: The harness's own files: the student process may read them (for tracebacks).
 HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "policy.py", "runtime.py", "server.py",
-                                                      "confine.py"))
+                                                      "confine.py", "zygote.py"))
 MARKER = "LINCLASS_SANDBOX"
 #: The uids given to students' processes when the grader runs as root (one per submission).
 STUDENT_UIDS = (2_000_000_000, 2_100_000_000)
@@ -61,6 +61,8 @@ STUDENT_UIDS = (2_000_000_000, 2_100_000_000)
 MAX_QUERIES = 1000
 #: Threads a student process may run besides its main one (``RLIMIT_NPROC`` counts them).
 THREADS = 16
+#: Set when a forked student process got no PID namespace (this machine cannot make one).
+_WITHOUT_PID_NAMESPACE = False
 
 
 class SandboxError(RuntimeError):
@@ -73,6 +75,24 @@ class _Crash(Exception):
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+def in_namespace(inode: int) -> list[int]:
+    """Pids of live processes in the PID namespace whose ``/proc/<pid>/ns/pid`` inode is ``inode``
+    (the kernel's own account: a process cannot leave its PID namespace)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}/ns/pid").st_ino != inode:
+                continue
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                if fh.read().rpartition(b")")[2].split()[0] != b"Z":
+                    found.append(int(name))
+        except (OSError, IndexError):
+            continue
+    return found
 
 
 def running_with_marker(nonce: str | None = None) -> list[int]:
@@ -167,7 +187,10 @@ class StudentProcess:
         self.dir: Path | None = None  # this start's sandbox directory
         self.restarts = -1  # number of (re)starts after the first
         self._pid: int | None = None
-        self._popen: subprocess.Popen | None = None
+        self._started: Started | None = None
+        self._ended: tuple[int, float] | None = None  # its (wait status, CPU seconds), once it ended
+        #: How the student process was started, when that is worth saying (a cold start).
+        self.start_notes: list[str] = []
         self._channel: Channel | None = None
         self._cpu_used = 0.0
         self._failed: dict[int, dict] = {}  # load step index -> error (it crashed or hung the process)
@@ -178,6 +201,7 @@ class StudentProcess:
         self._deny = kit_dirs()
         self._worker: int | None = None  # the process that runs the student's code (PID 2 of its namespace)
         self._tree: set[int] = set()  # the student process and its namespace's init
+        self._pid_namespace: int | None = None  # the inode of its PID namespace, once it has one
         self._uid = self._student_uid()
 
     # ------------------------------------------------------------------ public API
@@ -268,7 +292,14 @@ class StudentProcess:
 
     def leftovers(self) -> list[int]:
         """Pids of processes of this sandbox still running (the current student process excepted)."""
-        return [p for p in running_with_marker(self.nonce) if p not in self._tree]
+        return [p for p in self._members() if p not in self._tree]
+
+    def _members(self) -> list[int]:
+        """The processes of this sandbox: its PID namespace's (when it has one), else those whose
+        environment carries its marker (which a process could drop: the documented weaker level)."""
+        if self._pid_namespace is not None:
+            return in_namespace(self._pid_namespace)
+        return running_with_marker(self.nonce)
 
     def close(self) -> None:
         """Kill the process (and anything it started) and remove its sandbox directory."""
@@ -345,12 +376,10 @@ class StudentProcess:
             rlimits["RLIMIT_NPROC"] = [3 + THREADS + self.limits.processes] * 2
         elif os.geteuid() != 0:
             rlimits["RLIMIT_NPROC"] = [self._nproc_limit()] * 2
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
         parts = [{"name": p.name, "module": p.module, "cell": p.cell, "symbol": p.symbol}
                  for p in self.assignment.parts]
         cfg = {
-            "rlimits": rlimits, "req_fd": req_r, "rep_fd": rep_w, "sandbox": str(sandbox),
+            "rlimits": rlimits, "sandbox": str(sandbox),
             "site_packages": self._sites, "read_dirs": self._readable, "deny_dirs": self._deny,
             "exempt_files": list(HARNESS_FILES), "allow_processes": self.limits.processes > 0,
             "memory_mb": self.limits.memory_mb, "kind": getattr(self.submission, "kind", "modules"),
@@ -358,22 +387,21 @@ class StudentProcess:
             "ops_module": str(self.assignment.ops_path) if self.assignment.ops_path.is_file() else None,
             "package": PACKAGE, "confine": self._confinement(sandbox),
         }
-        env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(sandbox), "TMPDIR": str(sandbox), "LC_ALL": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            MARKER: self.nonce,
-        }
+        env = {"HOME": str(sandbox), "TMPDIR": str(sandbox), MARKER: self.nonce}
+        (req_r, req_w), (rep_r, rep_w), (out_r, out_w), (err_r, err_w) = (os.pipe() for _ in range(4))
+        theirs = (req_r, rep_w, out_w, err_w)
         try:
-            popen = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(cfg)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(req_r, rep_w), cwd=sandbox, env=env, start_new_session=True, close_fds=True,
-            )
+            self._started = self._start(cfg, env, sandbox, theirs)
+        except BaseException:
+            for fd in (req_w, rep_r, out_r, err_r):
+                os.close(fd)
+            raise
         finally:
-            os.close(req_r)
-            os.close(rep_w)
-        self._popen, self._pid, self._worker, self._tree = popen, popen.pid, popen.pid, {popen.pid}
-        self._channel = Channel(req_w, rep_r, popen.stdout.fileno(), popen.stderr.fileno(), self.limits.output_bytes)
+            for fd in theirs:
+                os.close(fd)
+        pid = self._started.pid
+        self._pid, self._worker, self._tree = pid, pid, {pid}
+        self._channel = Channel(req_w, rep_r, out_r, err_r, self.limits.output_bytes)
         self.restarts += 1
         try:
             hello = self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
@@ -390,6 +418,21 @@ class StudentProcess:
             raise SandboxError("--sandbox strict: the student process is not fully confined ("
                                + "; ".join(self.sandbox["missing"] + self.sandbox["notes"]) + ")")
 
+    def _start(self, cfg: dict, env: dict, sandbox: Path, fds: tuple[int, int, int, int]) -> Started:
+        """Fork from the zygote (a few ms); start cold when there is none (or it failed, said once).
+
+        Only a process in a PID namespace is forked: without one, what it leaves running is found
+        by the marker in its environment, which only an exec'd process shows in ``/proc``.
+        """
+        self._pid_namespace = None
+        warm = zygote(self._sites) if self.mode != "minimal" and not _WITHOUT_PID_NAMESPACE else None
+        if warm is not None:
+            try:
+                return warm.fork(cfg, env, sandbox, fds)
+            except SpawnError as exc:
+                self.start_notes.append(f"started cold: {exc}")
+        return cold_start(cfg, env, sandbox, fds)
+
     def _find_worker(self) -> None:
         """The process that runs the student's code: the student process itself, or (in a PID
         namespace) the grandchild below its init, as the kernel lists them."""
@@ -405,6 +448,15 @@ class StudentProcess:
             pid = int(children[0])
             self._tree.add(pid)
         self._worker = pid
+        try:
+            inode = os.stat(f"/proc/{pid}/ns/pid").st_ino
+        except OSError:
+            return
+        if inode != os.stat("/proc/self/ns/pid").st_ino:
+            self._pid_namespace = inode
+        elif self._started is not None and self._started.warm:
+            global _WITHOUT_PID_NAMESPACE
+            _WITHOUT_PID_NAMESPACE = True  # (this machine has none: later starts are cold)
 
     def _nproc_limit(self) -> int:
         uid = os.geteuid()
@@ -432,21 +484,12 @@ class StudentProcess:
                 send(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        try:
-            _, status, usage = os.wait4(pid, 0)
-            self._cpu_used += max(usage.ru_utime + usage.ru_stime, (live or 0) / 1e9)
-        except ChildProcessError:
-            pass
-        if self._popen is not None:
-            self._popen.returncode = -9 if status is None else os.waitstatus_to_exitcode(status)
-            for stream in (self._popen.stdout, self._popen.stderr):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        ended = self._ended or self._started.exited(timeout=10.0)
+        status, cpu = ended if ended is not None else (None, 0.0)
+        self._cpu_used += max(cpu, (live or 0) / 1e9)
         if self._channel is not None:
             self._channel.close()
-        self._pid, self._popen, self._worker, self._tree = None, None, None, set()
+        self._pid, self._started, self._ended, self._worker, self._tree = None, None, None, None, set()
         self._sweep()
         return status
 
@@ -454,7 +497,7 @@ class StudentProcess:
         """SIGKILL what this sandbox left running, and wait (a little) until the kernel has
         torn it down: a kill is asynchronous."""
         deadline = time.monotonic() + wait
-        while (left := running_with_marker(self.nonce)) and time.monotonic() < deadline:
+        while (left := self._members()) and time.monotonic() < deadline:
             for pid in left:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -464,17 +507,9 @@ class StudentProcess:
 
     def _died(self, what: str) -> StudentError:
         """The process stopped answering on its own: reap it (and its group) and say why."""
-        deadline = time.monotonic() + 1.0
-        exited = False
-        while time.monotonic() < deadline:
-            try:  # WNOWAIT: leave it a zombie so that its process group can still be killed
-                exited = os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-            except ChildProcessError:
-                break
-            if exited:
-                break
-            time.sleep(0.002)
-        status = self._kill()
+        self._ended = self._started.exited(timeout=1.0)
+        exited = self._ended is not None
+        status = self._kill()  # (the rest of its process group, and its namespace, go too)
         if not exited:
             return StudentError("protocol", f"your code closed the grader's connection {what}")
         if status is None:

@@ -431,9 +431,13 @@ def test_cpu_seconds_count_the_student_process_cpu_not_the_wall_clock(tmp_path):
 
 def test_garbage_on_the_reply_pipe_is_a_protocol_error(tmp_path):
     sp = start(tmp_path, {"gradient_check.py": """
-        import json, os, sys
+        import os
         def rel_error(x, y):
-            os.write(json.loads(sys.argv[1])["rep_fd"], b"LCW1 this is not a frame")
+            for fd in range(3, 64):  # the reply pipe is one of them
+                try:
+                    os.write(fd, b"LCW1 this is not a frame")
+                except OSError:
+                    pass
             return 0.0
         def fine():
             return 1
