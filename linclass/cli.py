@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Sequence
 
+from . import __version__
 from .errors import LinclassError
 
 #: subcommand -> "module:function"; each function takes the parsed arguments and
@@ -30,20 +31,23 @@ COMMANDS = {
 
 
 ASSIGNMENT_HELP = "the assignment: a name or an assignment package folder (default: linear_classifiers)"
+#: Where ``grade`` writes the class's reports, and where ``merge`` and ``export`` look for them, by default.
+GRADES_DIR = "build/grades"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="linclass", description="Linear-classifier assignment kit: "
                                      "release notebooks, self-check, and grade submissions.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train the reference on the embedded digits and show the slide numbers")
     demo.add_argument("--out", default="build/demo", help="where to save the figures (default: %(default)s)")
 
     data = sub.add_parser("data", help="fetch optional datasets (the only command that downloads)")
-    data.add_argument("action", choices=["fetch"])
-    data.add_argument("dataset", choices=["cifar10"])
+    data.add_argument("action", choices=["fetch"], help="what to do: fetch (download, check and unpack)")
+    data.add_argument("dataset", choices=["cifar10"], help="the dataset: cifar10 (CIFAR-10, python version)")
     data.add_argument("--dir", default="datasets", help="target directory (default: %(default)s)")
     data.add_argument("--url", help="download from this mirror instead of the official URL")
     data.add_argument("--force", action="store_true", help="download again even if present")
@@ -60,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     grade = sub.add_parser("grade", help="grade one or many submissions")
-    grade.add_argument("paths", nargs="+", metavar="PATH")
-    grade.add_argument("--out", required=True, help="report directory")
+    grade.add_argument("paths", nargs="+", metavar="PATH",
+                       help="a submission (notebook, folder, module or zip), several of them, or one class folder "
+                            "(one entry per student; nbgrader's submitted/ works as is)")
+    grade.add_argument("--out", default=GRADES_DIR, help="report directory (default: %(default)s)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
     grade.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N shards (1-based)")
     grade.add_argument("--seed-salt", default=None, help="course salt of the input seeds (default: the config's)")
@@ -74,15 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "see `linclass doctor`")
 
     merge = sub.add_parser("merge", help="combine the outputs of several shards")
-    merge.add_argument("dirs", nargs="+", metavar="DIR")
-    merge.add_argument("--out", required=True)
+    merge.add_argument("dirs", nargs="+", metavar="DIR", help="the --out directories of the shards")
+    merge.add_argument("--out", required=True, help="where the combined reports are written")
     merge.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     doctor = sub.add_parser("doctor", help="what this machine's kernel enforces around student code")
     doctor.add_argument("--json", action="store_true", help="the sandbox record as JSON")
 
     bundle = sub.add_parser("bundle", help="package the autograder for Gradescope or a GitHub Actions workflow")
-    bundle.add_argument("target", choices=["gradescope", "github"])
+    bundle.add_argument("target", choices=["gradescope", "github"],
+                        help="gradescope (an autograder zip) or github (a GitHub Actions workflow)")
     bundle.add_argument("--out", default=None, help="output path")
     bundle.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
     return parser

@@ -88,3 +88,49 @@ def test_data_fetch_into_a_file_is_one_line(tmp_path):
     result = run("data", "fetch", "cifar10", "--dir", str(blocker / "datasets"), "--url",
                  "http://127.0.0.1:9/never-requested.tar.gz", timeout=60)
     assert_one_line_error(result, "cannot write to the datasets directory", str(blocker))
+
+
+def test_version():
+    from linclass import __version__
+
+    result = run("--version", timeout=30)
+    assert result.returncode == 0 and result.stdout.strip() == f"linclass {__version__}"
+
+
+def _subparsers(parser):
+    import argparse
+
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices
+
+
+def test_every_positional_argument_has_help():
+    import argparse
+
+    from linclass.cli import build_parser
+
+    missing = [f"{name} {a.dest}" for name, sub in _subparsers(build_parser()).items() for a in sub._actions
+               if not a.option_strings and a.help in (None, "", argparse.SUPPRESS)]
+    assert not missing, f"positional arguments without help: {missing}"
+
+
+def test_grade_writes_to_build_grades_by_default():
+    from linclass.cli import build_parser
+
+    assert build_parser().parse_args(["grade", "submissions"]).out == "build/grades"
+    result = run("grade", "--help", timeout=30)
+    assert result.returncode == 0 and "build/grades" in result.stdout
+
+
+def test_help_imports_no_numpy():
+    code = "\n".join([
+        "import sys",
+        "from linclass.cli import main",
+        "for argv in (['--help'], ['grade', '--help'], ['merge', '--help'], ['export', '--help']):",
+        "    try:",
+        "        main(argv)",
+        "    except SystemExit:",
+        "        pass",
+        "print(sorted(m for m in ('numpy', 'matplotlib') if m in sys.modules))"])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
