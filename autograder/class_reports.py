@@ -24,17 +24,27 @@ def columns(assignment: Assignment) -> list[str]:
     return [*assignment.spec.part_names, *dict.fromkeys(assignment.spec.tags.values())]
 
 
-def plot_histogram(scores: Sequence[float], path: str | Path, max_score: float) -> Path:
-    """Save a histogram of total scores as a PNG."""
+def histogram_figure(scores: Sequence[float], max_score: float):
+    """The histogram of total scores (a matplotlib figure; its count axis has integer ticks only)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(scores, bins=20, range=(0, max_score), color="#4C72B0", edgecolor="white")
     ax.set(xlabel="score", ylabel="students", title=f"Scores ({len(scores)} submissions)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of students: never 0.2 of one
     fig.tight_layout()
+    return fig
+
+
+def plot_histogram(scores: Sequence[float], path: str | Path, max_score: float) -> Path:
+    """Save a histogram of total scores as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = histogram_figure(scores, max_score)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
