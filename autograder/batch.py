@@ -224,13 +224,17 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     write_not_graded(out, failed)
     for e in failed:
         print(f"could not grade {e['student_id']}: {e['error']}")
-    if skipped and not quiet:
+    if skipped and pending and not quiet:
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
     # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
     grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
                                  assignment, not_graded=failed)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
-    if not quiet:
+    if not quiet and not pending:
+        what = (f"all {len(todo)} student(s) of this batch already have reports in {out} (use --force to regrade "
+                "them)" if todo else "no submission in this batch" + (f" (shard {shard})" if shard else ""))
+        print(f"nothing to do: {what}; class reports rewritten: {grades}")
+    elif not quiet:
         print(f"graded {len(pending) - len(failed)} of {len(pending)} pending "
               f"submission(s){rate}; {len(todo)} in this batch; grades in {grades}")
     return grades

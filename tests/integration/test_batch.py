@@ -282,3 +282,17 @@ def test_the_demo_class_of_examples(tmp_path, capsys):
     # the hostile student left nothing behind in the examples
     after = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*") if "__pycache__" not in p.parts)
     assert after == before
+
+
+def test_a_resume_with_nothing_to_do_says_so_and_names_force(tmp_path, capsys):
+    from fake_results import write_results
+
+    corpus, out = tmp_path / "submissions", tmp_path / "out"
+    for student in ("ann", "ben"):
+        write_reference(corpus / student)
+        write_results(out, student)
+    grade_batch([corpus], out)  # every student already has a report: nothing is graded
+    printed = capsys.readouterr().out
+    assert "nothing to do" in printed and "--force" in printed and "2 student" in printed
+    assert "graded 0 of 0" not in printed
+    assert sorted(_read_csv(out / "grades.csv")) == ["ann", "ben"]  # the class reports are still written
