@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 from linclass.assignment import Assignment
 
+from .class_insights import insight_lines
 from .export import write_nbgrader_csv
 
 
@@ -63,6 +64,7 @@ def _row(report_dir: Path, cols: list[str]) -> dict:
         misconceptions += extra.get("misconceptions", [])
         titles.update(zip(extra.get("misconceptions", []), extra.get("misconception_titles", [])))
     row["misconceptions"] = ";".join(dict.fromkeys(misconceptions))
+    row["_checks"] = {test["name"]: test.get("status") == "passed" for test in results["tests"]}
     row["_titles"] = titles
     row["_sandbox"] = results.get("sandbox") or {}
     return row
@@ -104,7 +106,8 @@ def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assi
 
 
 def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = ()) -> Path:
-    """summary.md: the score histogram, mean and median per part, the commonest misconceptions."""
+    """summary.md: the score histogram, mean and median per part, then the class-wide sections of
+    :func:`autograder.class_insights.insight_lines` (per-check pass rates, misconceptions and who has them)."""
     lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
     if rows:
         scores = [r["score"] for r in rows]
@@ -115,15 +118,7 @@ def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequ
                   "| part | mean | median |", "|---|---|---|"]
         lines += [f"| {c} | {statistics.mean(r[c] for r in rows):.2f} | {statistics.median(r[c] for r in rows):.2f} |"
                   for c in cols]
-        counts = Counter(m for r in rows for m in r["misconceptions"].split(";") if m)
-        lines += ["", "## What to re-teach: the most common diagnosed misconceptions", ""]
-        if counts:
-            lines += ["| misconception | students |", "|---|---|"]
-            titles = {k: v for r in rows for k, v in r["_titles"].items()}
-            for mid, n in counts.most_common(10):
-                lines.append(f"| {titles.get(mid, mid)} (`{mid}`) | {n} |")
-        else:
-            lines.append("No known misconception was diagnosed.")
+        lines += ["", *insight_lines(rows)]
     if not_graded:
         lines += ["", f"## Not graded ({len(not_graded)}): the grader could not run", "",
                   "Listed in `not_graded.csv`; fix the cause and run the same command again (finished students "

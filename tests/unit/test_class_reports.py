@@ -17,3 +17,56 @@ def test_histogram_counts_have_integer_ticks(scores):
         assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
     finally:
         plt.close(fig)
+
+
+def _class(tmp_path):
+    """Three students: two share the vectorized SVM bug, one also fails the naive gradient check."""
+    from fake_results import write_results
+
+    vec, grad = "svm_loss_vectorized: matches reference", "svm_loss_naive: gradient check"
+    write_results(tmp_path, "ann")
+    write_results(tmp_path, "ben", failed=(vec,), misconceptions=("svm_reg_grad_missing_factor_2",))
+    write_results(tmp_path, "cy", failed=(vec, grad), misconceptions=("svm_reg_grad_missing_factor_2",
+                                                                      "softmax_no_max_shift"))
+    return sorted(p for p in tmp_path.iterdir() if p.is_dir())
+
+
+def _section(summary: str, title: str) -> list[str]:
+    body = summary.split(title, 1)[1].split("\n## ", 1)[0]
+    return [line for line in body.splitlines() if line.startswith("| ") and "---" not in line][1:]
+
+
+def test_summary_has_a_per_check_pass_rate_table(tmp_path):
+    from kit import ASSIGNMENT
+
+    from autograder.class_reports import write_class_reports
+
+    write_class_reports(tmp_path, _class(tmp_path), ASSIGNMENT)
+    table = _section((tmp_path / "summary.md").read_text(), "## Which checks the class failed")
+    # the checks someone failed, the least passed first; the check most of the class failed is bold
+    assert table == ["| **svm_loss_vectorized: matches reference** | 1 of 3 | 33% |",
+                     "| svm_loss_naive: gradient check | 2 of 3 | 67% |"]
+
+
+def test_summary_names_the_students_of_each_misconception(tmp_path):
+    from kit import ASSIGNMENT
+
+    from autograder.class_reports import write_class_reports
+
+    write_class_reports(tmp_path, _class(tmp_path), ASSIGNMENT)
+    table = _section((tmp_path / "summary.md").read_text(), "## What to re-teach")
+    assert len(table) == 2
+    assert table[0].endswith("(`svm_reg_grad_missing_factor_2`) | 2 | ben, cy |")
+    assert table[1].endswith("(`softmax_no_max_shift`) | 1 | cy |")
+
+
+def test_everyone_passing_everything_is_said_in_one_line(tmp_path):
+    from fake_results import CHECKS, write_results
+    from kit import ASSIGNMENT
+
+    from autograder.class_reports import write_class_reports
+
+    write_class_reports(tmp_path, [write_results(tmp_path, "ann")], ASSIGNMENT)
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"Every student passed all {len(CHECKS)} checks." in summary
+    assert "No known misconception was diagnosed." in summary
