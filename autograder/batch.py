@@ -203,7 +203,8 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
             (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
     from .config import load_config
 
-    limits = load_config(assignment, config_path).limits
+    config = load_config(assignment, config_path)
+    limits = config.limits
     args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None, sandbox)
     done: list[dict] = []
     start = time.perf_counter()
@@ -228,7 +229,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
     # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
     grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
-                                 assignment, not_graded=failed)
+                                 assignment, not_graded=failed, late=config.late)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
     if not quiet and not pending:
         what = (f"all {len(todo)} student(s) of this batch already have reports in {out} (use --force to regrade "
@@ -260,9 +261,18 @@ def write_not_graded(out: Path, failed: list[dict]) -> None:
         writer.writerows(failed)
 
 
-def merge_outputs(dirs: Sequence[str | Path], out: str | Path, assignment: Assignment | None = None) -> Path:
-    """Combine the per-student reports of several shard outputs into one class report."""
+def merge_outputs(dirs: Sequence[str | Path], out: str | Path, assignment: Assignment | None = None,
+                  config_path: str | Path | None = None) -> Path:
+    """Combine the per-student reports of several shard outputs into one class report.
+
+    ``config_path``: the grading config whose ``[late]`` table applies (default: the assignment's).
+    """
     import shutil
+
+    from .config import load_config
+
+    assignment = assignment or load_assignment()
+    late = load_config(assignment, config_path).late
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -281,7 +291,7 @@ def merge_outputs(dirs: Sequence[str | Path], out: str | Path, assignment: Assig
     graded = {d.name for d in report_dirs}
     not_graded = sorted((e for e in not_graded if e["student_id"] not in graded), key=lambda e: e["student_id"])
     write_not_graded(out, not_graded)
-    grades = write_class_reports(out, sorted(report_dirs), assignment or load_assignment(), not_graded)
+    grades = write_class_reports(out, sorted(report_dirs), assignment, not_graded, late=late)
     print(f"merged {len(report_dirs)} students into {grades}"
           + (f"; {len(not_graded)} could not be graded (see {out / NOT_GRADED})" if not_graded else ""))
     return grades

@@ -10,7 +10,9 @@ and ``_titles``) and returns Markdown lines.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from typing import Mapping, Sequence
+
+from .late import LatePolicy, late_lines
 
 
 def check_pass_rates(rows: Sequence[dict]) -> list[tuple[str, int, int]]:
@@ -62,8 +64,13 @@ def misconception_lines(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
-def insight_lines(rows: Sequence[dict]) -> list[str]:
-    """Every class-wide section of summary.md, in order (empty for an empty class)."""
+def insight_lines(rows: Sequence[dict], late: LatePolicy | None = None,
+                  outcomes: Mapping[str, dict] | None = None) -> list[str]:
+    """Every class-wide section of summary.md, in order (empty for an empty class).
+
+    With a due date (``late``), the late submissions (``outcomes``: :func:`autograder.late.late_outcomes`) first.
+    """
     if not rows:
         return []
-    return [*pass_rate_lines(rows), "", *misconception_lines(rows)]
+    late_section = [*late_lines(late, outcomes or {}), ""] if late else []
+    return [*late_section, *pass_rate_lines(rows), "", *misconception_lines(rows)]

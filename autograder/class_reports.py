@@ -17,7 +17,9 @@ from typing import Iterable, Sequence
 from linclass.assignment import Assignment
 
 from .class_insights import insight_lines
-from .export import write_nbgrader_csv
+from .export import read_meta, write_nbgrader_csv
+from .late import COLUMNS as LATE_COLUMNS
+from .late import LatePolicy, format_time, late_outcomes
 
 
 def columns(assignment: Assignment) -> list[str]:
@@ -83,29 +85,44 @@ def sandbox_lines(rows: list[dict]) -> list[str]:
 
 
 def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assignment,
-                        not_graded: Sequence[dict] = ()) -> Path:
+                        not_graded: Sequence[dict] = (), late: LatePolicy | None = None) -> Path:
     """grades.csv, grades_nbgrader.csv and summary.md (+ histogram) from report directories.
 
     ``grades.csv`` has one row per graded student: ``student_id, score, max_score``, the
     points per part (one column per :func:`columns` entry; e.g. slide checks in ``slides``) and
-    the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).
+    the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).  With a due date (``late``,
+    the config's ``[late]``), also ``submitted, days_late, late_penalty, final_score``
+    (:data:`autograder.late.COLUMNS`); ``score`` stays the points the checks gave.
     """
     cols = columns(assignment)
     report_dirs = [d for d in report_dirs if (d / "results.json").exists()]
     rows = [_row(d, cols) for d in report_dirs]
+    outcomes = _late_outcomes(late, rows, report_dirs, assignment.name) if late else {}
+    for row in rows:
+        row.update(outcomes.get(row["student_id"], {}))
     grades = out / "grades.csv"
     with open(grades, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *cols, "misconceptions"],
+        writer = csv.DictWriter(f, fieldnames=["student_id", "score", "max_score", *cols, "misconceptions",
+                                               *(LATE_COLUMNS if late else [])],
                                 lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in sorted(rows, key=lambda r: r["student_id"]):
             writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs, assignment.name)
-    write_summary(out, rows, cols, not_graded)
+    write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs, assignment.name,
+                       duedate=format_time(late.due) if late else "", late=outcomes)
+    write_summary(out, rows, cols, not_graded, late=late, outcomes=outcomes)
     return grades
 
 
-def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = ()) -> Path:
+def _late_outcomes(late: LatePolicy, rows: list[dict], report_dirs: list[Path], assignment: str) -> dict[str, dict]:
+    """Each student's late outcome, from the timestamp stored next to their report (or the config's CSV)."""
+    stamps = {d.name: read_meta(d, assignment).get("timestamp", "") for d in report_dirs}
+    return late_outcomes(late, [(r["student_id"], stamps.get(r["student_id"], ""), float(r["score"]),
+                                 float(r["max_score"])) for r in rows])
+
+
+def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = (),
+                  late: LatePolicy | None = None, outcomes: dict[str, dict] | None = None) -> Path:
     """summary.md: the score histogram, mean and median per part, then the class-wide sections of
     :func:`autograder.class_insights.insight_lines` (per-check pass rates, misconceptions and who has them)."""
     lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
@@ -118,7 +135,7 @@ def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequ
                   "| part | mean | median |", "|---|---|---|"]
         lines += [f"| {c} | {statistics.mean(r[c] for r in rows):.2f} | {statistics.median(r[c] for r in rows):.2f} |"
                   for c in cols]
-        lines += ["", *insight_lines(rows)]
+        lines += ["", *insight_lines(rows, late, outcomes)]
     if not_graded:
         lines += ["", f"## Not graded ({len(not_graded)}): the grader could not run", "",
                   "Listed in `not_graded.csv`; fix the cause and run the same command again (finished students "

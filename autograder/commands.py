@@ -36,5 +36,5 @@ def merge_main(args: argparse.Namespace) -> int:
     """Combine shard outputs into one grades.csv and summary."""
     from .batch import merge_outputs
 
-    merge_outputs(args.dirs, args.out, load_assignment(args.assignment))
+    merge_outputs(args.dirs, args.out, load_assignment(args.assignment), config_path=getattr(args, "config", None))
     return 0

@@ -19,9 +19,10 @@ else:  # pragma: no cover - Python 3.10
 from linclass.assignment import Assignment
 from linclass.errors import LinclassError
 
+from .late import LatePolicy, parse_late
 from .sandbox.limits import Limits
 
-TABLES = ("course", "conventions", "limits", "thresholds", "points", "written")
+TABLES = ("course", "conventions", "limits", "thresholds", "points", "written", "late")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class GradingConfig:
         Course salt of the per-student input seeds.
     path : Path
         Where the configuration was read from.
+    late : LatePolicy or None
+        The due date and late penalty (``[late]``, see :mod:`autograder.late`); None: no due date.
     """
 
     points: dict[str, float]
@@ -53,6 +56,7 @@ class GradingConfig:
     salt: str
     path: Path
     written: dict[str, float] = field(default_factory=dict)
+    late: LatePolicy | None = None
 
     def points_for(self, part: str, check: str) -> float:
         """Points of one check; a check missing from the file is a configuration error."""
@@ -162,5 +166,6 @@ def load_config(assignment: Assignment, path: str | Path | None = None, salt: st
     written = {k: _number(path, f"[written] {k!r}", v)
                for k, v in (_table(path, raw, "written") or _table(default_path, base, "written")).items()}
     salt = salt or course.get("salt") or _table(default_path, base, "course").get("salt", "linclass")
+    late = parse_late(path, _table(path, raw, "late")) or parse_late(default_path, _table(default_path, base, "late"))
     return GradingConfig(points=points, limits=Limits(**limit_values), thresholds=thresholds, conventions=conventions,
-                         salt=salt, path=path, written=written)
+                         salt=salt, path=path, written=written, late=late)

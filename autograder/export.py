@@ -3,10 +3,11 @@
 nbgrader's CSV exporter (``nbgrader/plugins/export.py``, ``CsvExportPlugin``) writes one row
 per (assignment, student) with the columns :data:`NBGRADER_COLUMNS`.  A course that keeps
 nbgrader's gradebook, or any tool that already reads that CSV, can take linclass grades
-as they are: ``raw_score`` and ``score`` are the linclass total, ``late_submission_penalty``
-is 0 (linclass does not apply late penalties), ``timestamp`` is the submission's nbgrader
-``timestamp.txt`` when there is one, and the name/email columns are empty (linclass knows
-only student ids).
+as they are: ``raw_score`` is the linclass total, ``late_submission_penalty`` the penalty of
+the config's ``[late]`` table (0 without one, see :mod:`autograder.late`), ``score`` their
+difference, ``duedate`` the configured due date, ``timestamp`` the submission time (nbgrader's
+``timestamp.txt``, a zip's modification time, or the ``[late]`` timestamps CSV), and the
+name/email columns are empty (linclass knows only student ids).
 
 The per-student facts a batch knows beyond ``results.json`` (assignment name, timestamp,
 source path) are kept next to the reports in ``<student>/submission.json``, so that
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -34,8 +36,8 @@ def submission_meta(path: str | Path, assignment: Assignment) -> dict:
     """Assignment name and nbgrader timestamp of one submission path (nothing is executed).
 
     nbgrader's ``submitted/<student>/<assignment>/`` layout names the assignment; its
-    ``timestamp.txt`` holds the submission time.  Other layouts get ``assignment``'s name
-    and no timestamp.
+    ``timestamp.txt`` holds the submission time.  A zip's time is its modification time (ISO
+    8601, UTC).  Other layouts get ``assignment``'s name and no timestamp.
     """
     path, package_dirs = Path(path), assignment.spec.package_dirs
     assignment_name = assignment.name
@@ -51,6 +53,8 @@ def submission_meta(path: str | Path, assignment: Assignment) -> dict:
     stamp = folder / "timestamp.txt" if folder.is_dir() else None
     if stamp is not None and stamp.is_file():
         timestamp = stamp.read_text(errors="replace").strip()[:64]
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        timestamp = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(sep=" ", timespec="seconds")
     return {"path": str(path), "assignment": assignment_name, "timestamp": timestamp}
 
 
@@ -68,28 +72,35 @@ def read_meta(report_dir: Path, assignment: str) -> dict:
         return {"assignment": assignment, "timestamp": ""}
 
 
-def nbgrader_rows(report_dirs: Iterable[Path], assignment: str, duedate: str = "") -> list[dict]:
-    """One ``nbgrader export`` row per graded student (report directories with a results.json)."""
+def nbgrader_rows(report_dirs: Iterable[Path], assignment: str, duedate: str = "",
+                  late: Mapping[str, Mapping] | None = None) -> list[dict]:
+    """One ``nbgrader export`` row per graded student (report directories with a results.json).
+
+    ``late`` maps student ids to their :func:`autograder.late.late_outcome` (penalty and time used).
+    """
+    late = late or {}
     rows = []
     for d in report_dirs:
         try:
             results = json.loads((d / "results.json").read_text())
         except FileNotFoundError:
             continue
-        meta = read_meta(d, assignment)
+        meta, outcome = read_meta(d, assignment), late.get(d.name, {})
+        raw, penalty = float(results["score"]), float(outcome.get("late_penalty", 0.0))
         rows.append({"assignment": meta.get("assignment") or assignment, "duedate": duedate,
-                     "timestamp": meta.get("timestamp", ""), "student_id": d.name, "last_name": "",
-                     "first_name": "", "email": "", "raw_score": float(results["score"]),
-                     "late_submission_penalty": 0.0, "score": max(0.0, float(results["score"])),
+                     "timestamp": outcome.get("submitted") or meta.get("timestamp", ""), "student_id": d.name,
+                     "last_name": "", "first_name": "", "email": "", "raw_score": raw,
+                     "late_submission_penalty": penalty, "score": max(0.0, raw - penalty),
                      "max_score": float(results["max_score"])})
     return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
 
 
-def write_nbgrader_csv(path: Path, report_dirs: Iterable[Path], assignment: str, duedate: str = "") -> Path:
+def write_nbgrader_csv(path: Path, report_dirs: Iterable[Path], assignment: str, duedate: str = "",
+                       late: Mapping[str, Mapping] | None = None) -> Path:
     """Write the grades of ``report_dirs`` to ``path`` with nbgrader's export header."""
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=NBGRADER_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row in nbgrader_rows(report_dirs, assignment, duedate):
+        for row in nbgrader_rows(report_dirs, assignment, duedate, late):
             writer.writerow({k: str(v) for k, v in row.items()})
     return path

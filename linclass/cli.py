@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     merge = sub.add_parser("merge", help="combine the outputs of several shards")
     merge.add_argument("dirs", nargs="+", metavar="DIR", help="the --out directories of the shards")
     merge.add_argument("--out", required=True, help="where the combined reports are written")
+    merge.add_argument("--config", default=None, help="grading config whose [late] table applies (default: the "
+                                                      "assignment's)")
     merge.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     doctor = sub.add_parser("doctor", help="what this machine's kernel enforces around student code")

@@ -296,3 +296,24 @@ def test_a_resume_with_nothing_to_do_says_so_and_names_force(tmp_path, capsys):
     assert "nothing to do" in printed and "--force" in printed and "2 student" in printed
     assert "graded 0 of 0" not in printed
     assert sorted(_read_csv(out / "grades.csv")) == ["ann", "ben"]  # the class reports are still written
+
+
+def test_the_config_late_table_reaches_the_batch_and_merge_reports(tmp_path, capsys):
+    from fake_results import write_results
+
+    corpus, out = tmp_path / "course" / "submitted", tmp_path / "out"
+    config = tmp_path / "late.toml"
+    config.write_text("[late]\ndue = 2026-11-20T12:00:00Z\npenalty_per_day = 50\n")
+    for student in ("alice", "bob"):
+        folder = write_reference(corpus / student / "linear_classifiers")
+        (folder / "timestamp.txt").write_text("2026-11-20 17:59:01.123456 UTC\n" if student == "bob" else
+                                              "2026-11-20 11:59:01.123456 UTC\n")
+        report = write_results(out, student)  # already graded: the batch only rewrites the class reports
+        (report / "submission.json").write_text(json.dumps(submission_meta(corpus / student, ASSIGNMENT)))
+    grade_batch([corpus], out, config_path=config, quiet=True)
+    merge_outputs([out], tmp_path / "merged", config_path=config)
+    for target in (out, tmp_path / "merged"):
+        rows = _read_csv(target / "grades.csv")
+        assert (rows["alice"]["days_late"], rows["bob"]["days_late"]) == ("0", "1"), target
+        assert float(rows["bob"]["final_score"]) == pytest.approx(float(rows["bob"]["score"]) / 2)
+        assert "1 of 2 submissions late" in (target / "summary.md").read_text()
