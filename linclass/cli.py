@@ -27,6 +27,7 @@ COMMANDS = {
     "merge": "autograder.commands:merge_main",
     "bundle": "linclass.course.bundle:main",
     "doctor": "autograder.doctor:main",
+    "export": "autograder.lms:main",
 }
 
 
@@ -85,6 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--config", default=None, help="grading config whose [late] table applies (default: the "
                                                       "assignment's)")
     merge.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+
+    export = sub.add_parser("export", help="the class's grades as a gradebook CSV that Canvas or Moodle imports")
+    export.add_argument("lms", choices=["canvas", "moodle"], help="the learning management system: canvas or moodle")
+    export.add_argument("dir", nargs="?", default=GRADES_DIR, metavar="DIR",
+                        help="the graded class (linclass grade --out; default: %(default)s)")
+    export.add_argument("--out", default=None, help="the CSV written (default: DIR/<lms>_grades.csv)")
+    export.add_argument("--column", default=None,
+                        help="the grade column's header: a new assignment's name, or an existing one as the LMS "
+                             "exports it, e.g. 'Linear classifiers (123456)' in Canvas (default: the assignment's "
+                             "name)")
+    export.add_argument("--id-column", default=None,
+                        help="the LMS column that holds the student ids: canvas sis_login_id (default), sis_user_id "
+                             "or id; moodle username (default), idnumber or email")
+    export.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
     doctor = sub.add_parser("doctor", help="what this machine's kernel enforces around student code")
     doctor.add_argument("--json", action="store_true", help="the sandbox record as JSON")

@@ -12,37 +12,17 @@ import hashlib
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
+from cli_run import assert_one_line_error, run
 from fake_cifar import write_cifar10, write_tarball
 
 from linclass.course.fetch import CIFAR10_MD5
-
-SCRIPT = Path(sys.executable).with_name("linclass")
-
-
-def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``linclass ARGS`` through the installed console script (or ``python -m linclass.cli``)."""
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "linclass.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    """Exit 2, exactly one line on stderr, starting "linclass: error:", with every fragment."""
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("linclass: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 def test_help_lists_every_command():
     result = run("--help", timeout=30)
     assert result.returncode == 0 and result.stderr == ""
-    for command in ("demo", "data", "release", "check", "grade", "merge", "bundle"):
+    for command in ("demo", "data", "release", "check", "grade", "merge", "bundle", "export"):
         assert command in result.stdout
 
 
