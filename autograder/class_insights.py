@@ -9,10 +9,17 @@ and ``_titles``) and returns Markdown lines.
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from .late import LatePolicy, late_lines
+
+#: Checks shown in summary.md's pass-rate table (all of them are in :data:`CHECKS_CSV`).
+MAX_CHECK_ROWS = 15
+#: File name of every check's pass rate, next to summary.md.
+CHECKS_CSV = "checks.csv"
 
 
 def check_pass_rates(rows: Sequence[dict]) -> list[tuple[str, int, int]]:
@@ -30,8 +37,17 @@ def check_pass_rates(rows: Sequence[dict]) -> list[tuple[str, int, int]]:
     return sorted(((c, passed[c], graded[c]) for c in passed), key=lambda t: (t[1] / t[2], order[t[0]]))
 
 
-def pass_rate_lines(rows: Sequence[dict]) -> list[str]:
-    """The section "Which checks the class failed": every check someone failed, the least passed first."""
+def write_check_rates(path: Path, rows: Sequence[dict]) -> Path:
+    """``checks.csv``: every check's ``passed``, ``graded`` and ``pass_rate`` (percent), the least passed first."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["check", "passed", "graded", "pass_rate"])
+        writer.writerows((c, ok, n, f"{100 * ok / n:.1f}") for c, ok, n in check_pass_rates(rows))
+    return path
+
+
+def pass_rate_lines(rows: Sequence[dict], limit: int = MAX_CHECK_ROWS) -> list[str]:
+    """The section "Which checks the class failed": the ``limit`` least passed checks someone failed."""
     rates = check_pass_rates(rows)
     failed = [r for r in rates if r[1] < r[2]]
     lines = ["## Which checks the class failed", ""]
@@ -41,9 +57,13 @@ def pass_rate_lines(rows: Sequence[dict]) -> list[str]:
         return lines + [f"Every student passed all {len(rates)} checks."]
     lines += [f"{len(failed)} of {len(rates)} checks were failed by at least one student; the least passed first "
               f"(**bold**: failed by most of the class).", "", "| check | passed | pass rate |", "|---|---|---|"]
-    for check, ok, n in failed:
+    for check, ok, n in failed[:limit]:
         name = f"**{check}**" if ok < n / 2 else check
         lines.append(f"| {name} | {ok} of {n} | {100 * ok / n:.0f}% |")
+    if len(failed) > limit:
+        _, ok, n = failed[limit]
+        lines += ["", f"{len(failed) - limit} more failed checks, each passed by {100 * ok / n:.0f}% of the class or "
+                      f"more: every check's pass rate is in `{CHECKS_CSV}`."]
     return lines
 
 

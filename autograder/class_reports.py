@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 from linclass.assignment import Assignment
 
-from .class_insights import insight_lines
+from .class_insights import CHECKS_CSV, insight_lines, write_check_rates
 from .export import read_meta, write_nbgrader_csv
 from .late import COLUMNS as LATE_COLUMNS
 from .late import LatePolicy, format_time, late_outcomes
@@ -86,7 +86,7 @@ def sandbox_lines(rows: list[dict]) -> list[str]:
 
 def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assignment,
                         not_graded: Sequence[dict] = (), late: LatePolicy | None = None) -> Path:
-    """grades.csv, grades_nbgrader.csv and summary.md (+ histogram) from report directories.
+    """grades.csv, grades_nbgrader.csv, checks.csv and summary.md (+ histogram) from report directories.
 
     ``grades.csv`` has one row per graded student: ``student_id, score, max_score``, the
     points per part (one column per :func:`columns` entry; e.g. slide checks in ``slides``) and
@@ -110,6 +110,7 @@ def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assi
             writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
     write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs, assignment.name,
                        duedate=format_time(late.due) if late else "", late=outcomes)
+    write_check_rates(out / CHECKS_CSV, rows)
     write_summary(out, rows, cols, not_graded, late=late, outcomes=outcomes)
     return grades
 

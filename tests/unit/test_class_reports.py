@@ -70,3 +70,26 @@ def test_everyone_passing_everything_is_said_in_one_line(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert f"Every student passed all {len(CHECKS)} checks." in summary
     assert "No known misconception was diagnosed." in summary
+
+
+def test_a_long_pass_rate_table_is_cut_and_every_rate_is_in_checks_csv(tmp_path):
+    import csv
+
+    from fake_results import CHECKS, write_results
+    from kit import ASSIGNMENT
+
+    from autograder.class_insights import pass_rate_lines
+    from autograder.class_reports import write_class_reports
+
+    everything = [f"{part}: {check}" for part, check, _ in CHECKS]
+    rows = [{"_checks": dict.fromkeys(everything, True)}, {"_checks": dict.fromkeys(everything, False)}]
+    lines = pass_rate_lines(rows, limit=len(CHECKS) - 1)
+    assert len([line for line in lines if line.startswith("| ") and " of 2 |" in line]) == len(CHECKS) - 1
+    assert lines[-1] == ("1 more failed checks, each passed by 50% of the class or more: every check's pass rate "
+                         "is in `checks.csv`.")
+    dirs = [write_results(tmp_path, "ann"), write_results(tmp_path, "ben", failed=tuple(everything))]
+    write_class_reports(tmp_path, dirs, ASSIGNMENT)
+    with open(tmp_path / "checks.csv", newline="") as f:
+        rates = list(csv.DictReader(f))
+    assert [r["check"] for r in rates] == everything
+    assert {(r["passed"], r["graded"], r["pass_rate"]) for r in rates} == {("1", "2", "50.0")}
