@@ -30,8 +30,10 @@ class GradeResult:
     assignment: str = ""
 
 
-#: Files a batch writes next to the students' report folders: no student may be named like them.
-CLASS_FILES = frozenset({"grades.csv", "grades_nbgrader.csv", "not_graded.csv", "summary.md", "score_histogram.png"})
+#: Files a batch (and ``linclass export``, by default) writes next to the students' report folders: no student may
+#: be named like them.
+CLASS_FILES = frozenset({"grades.csv", "grades_nbgrader.csv", "not_graded.csv", "summary.md", "score_histogram.png",
+                         "checks.csv", "canvas_grades.csv", "moodle_grades.csv"})
 
 
 def safe_student_id(raw: str) -> str:

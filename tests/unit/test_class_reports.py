@@ -93,3 +93,13 @@ def test_a_long_pass_rate_table_is_cut_and_every_rate_is_in_checks_csv(tmp_path)
         rates = list(csv.DictReader(f))
     assert [r["check"] for r in rates] == everything
     assert {(r["passed"], r["graded"], r["pass_rate"]) for r in rates} == {("1", "2", "50.0")}
+
+
+def test_no_student_is_named_like_a_class_file():
+    from autograder.class_insights import CHECKS_CSV
+    from autograder.lms import ID_COLUMNS
+    from autograder.run import CLASS_FILES, safe_student_id
+
+    written = {CHECKS_CSV, *(f"{lms}_grades.csv" for lms in ID_COLUMNS)}
+    assert written <= CLASS_FILES
+    assert all(safe_student_id(name) == f"student_{name}" for name in written)
