@@ -30,7 +30,7 @@ import csv
 import math
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,6 +96,11 @@ class LatePolicy:
         return f"due {format_time(self.due)}{grace}; penalty {rule}"
 
 
+def zone(name: str) -> tzinfo:
+    """The timezone named ``name`` (UTC needs no timezone database)."""
+    return timezone.utc if name.upper() in {"UTC", "ETC/UTC"} else ZoneInfo(name)
+
+
 def format_time(moment: datetime) -> str:
     """``2026-12-01 23:59:00 UTC`` style (ISO offset when not UTC)."""
     if moment.utcoffset() == timedelta(0):
@@ -115,17 +120,17 @@ def parse_time(text: str, tz: str = "UTC") -> datetime | None:
     if not text:
         return None
     head, _, last = text.rpartition(" ")
-    zone = None
+    suffix = None
     if head and last.isalpha():
-        text, zone = head, last.upper()
+        text, suffix = head, last.upper()
     elif text.endswith("Z"):
-        text, zone = text[:-1], "Z"
+        text, suffix = text[:-1], "Z"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc if zone in _UTC_NAMES else ZoneInfo(tz))
+        moment = moment.replace(tzinfo=timezone.utc if suffix in _UTC_NAMES else zone(tz))
     return moment
 
 
@@ -156,16 +161,17 @@ def parse_late(path: Path, table: Mapping[str, object]) -> LatePolicy | None:
     try:
         if not isinstance(tz, str):
             raise ValueError
-        ZoneInfo(tz)
+        zone(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _bad(path, f"timezone must be an IANA timezone name such as \"Europe/Paris\", not {tz!r}") from None
+        raise _bad(path, f"timezone must be an IANA timezone name such as \"Europe/Paris\", not {tz!r} (a machine "
+                         "without a timezone database needs `pip install tzdata`)") from None
     if "due" not in table:
         raise _bad(path, "needs a due date, e.g. due = 2026-12-01T23:59:00")
     due = table["due"]
     if isinstance(due, str):
         due = parse_time(due, tz)
     elif isinstance(due, datetime):
-        due = due if due.tzinfo else due.replace(tzinfo=ZoneInfo(tz))
+        due = due if due.tzinfo else due.replace(tzinfo=zone(tz))
     elif isinstance(due, date):
         raise _bad(path, f"due {due.isoformat()} has no time of day: give one, e.g. {due.isoformat()}T23:59:00")
     else:
