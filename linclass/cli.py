@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N shards (1-based)")
     grade.add_argument("--seed-salt", default=None, help="course salt of the input seeds (default: the config's)")
     grade.add_argument("--force", action="store_true", help="regrade students that already have a report")
-    grade.add_argument("--config", default=None, help="grading config (points, limits); default: the assignment's")
+    grade.add_argument("--config", default=None,
+                       help="grading config (points, limits, [late] due date); default: the assignment's")
     grade.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
     grade.add_argument("--sandbox", default="auto", choices=("auto", "strict", "minimal"),
                        help="kernel confinement of student code: auto (every layer this machine has, recorded in "
