@@ -188,7 +188,7 @@ TIMING_SHAPE = (1000, 5, 10)
 
 
 def reference_naive_seconds(naive: str) -> float:
-    """CPU seconds of the reference's naive loops on the timing shape, in the grader (best of 5).
+    """CPU seconds of the reference's naive loops on the timing shape, in the grader (best of 3).
 
     Timing the student's own naive version instead would let a deliberately slowed naive
     function make any vectorized version look fast.  It is measured once per grader process,
@@ -206,7 +206,7 @@ def _measure_naive(naive: str) -> float:
     N, D, C = TIMING_SHAPE
     case = random_case(np.random.default_rng(0), "timing", N=N, D=D, C=C, reg=0.1)
     best = math.inf
-    for _ in range(5):
+    for _ in range(3):
         start = time.thread_time()  # this thread's CPU time: other threads' work does not count
         f(*case.args)
         best = min(best, time.thread_time() - start)
