@@ -104,11 +104,17 @@ def _freeze_warm_heap() -> None:
         _frozen = True
 
 
-def _start_worker(memory_mb: int) -> None:
-    """A batch worker's first act: its memory cap (see :mod:`autograder.sandbox.memory`)."""
+def _start_worker(memory_mb: int, sandbox: str = "auto") -> None:
+    """A batch worker's first acts: its memory cap (see :mod:`autograder.sandbox.memory`), then
+    its start-up, while the other workers start and the first submissions are read: the
+    grading engine and pytest imported, and the zygote started."""
     from .sandbox.memory import worker_memory_cap
 
     worker_memory_cap(memory_mb)
+    from . import plugin, run  # noqa: F401 - imported now, not at the first submission
+    from .sandbox.process import warm_up
+
+    warm_up(sandbox)
 
 
 def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_path: str | None,
@@ -130,9 +136,29 @@ def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_pa
     return job
 
 
+def _ready() -> None:
+    """A worker's first task: none (submitting it starts the worker)."""
+
+
+def _start_pool(workers: int, worker_memory_mb: int, sandbox: str) -> ProcessPoolExecutor:
+    """A pool of ``workers`` grading workers, started now: each caps its memory, imports the
+    engine and starts its zygote while the caller goes on (:func:`_start_worker`)."""
+    # Workers start as fresh interpreters ("spawn"), never as forks of the caller: the
+    # caller may itself be a pytest session (or hold threads) whose state must not leak into
+    # the grading suite's own pytest runs.  (A fork server would need a Unix socket under
+    # TMPDIR, whose path can be too long for AF_UNIX.)
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                               initargs=(worker_memory_mb, sandbox))
+    for _ in range(workers):  # a spawn pool starts one worker per submitted task, up to max_workers
+        pool.submit(_ready)
+    return pool
+
+
 def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[dict], None],
-              worker_memory_mb: int = 4096) -> None:
-    """Grade ``pending`` on ``jobs`` worker processes (reused across submissions).
+              worker_memory_mb: int = 4096, pool: ProcessPoolExecutor | None = None) -> None:
+    """Grade ``pending`` on ``jobs`` worker processes (reused across submissions); ``pool``, if
+    given, is a pool already started (:func:`_start_pool`) for the first round.
 
     A worker that dies (the grader's own process, never the sandboxed child, which is
     isolated) breaks the pool: the unfinished submissions are then resubmitted to a fresh
@@ -142,13 +168,8 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     queue = list(pending)
     while queue:
         retry = []
-        # Workers start as fresh interpreters ("spawn"), never as forks of the caller: the
-        # caller may itself be a pytest session (or hold threads) whose state must not leak into
-        # the grading suite's own pytest runs.  (A fork server would need a Unix socket under
-        # TMPDIR, whose path can be too long for AF_UNIX.)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context, initializer=_start_worker,
-                                 initargs=(worker_memory_mb,)) as pool:
+        pool = pool or _start_pool(min(jobs, len(queue)), worker_memory_mb, args[-1])
+        with pool:
             futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
             for future in as_completed(futures):
                 p = futures[future]
@@ -161,7 +182,7 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                     else:
                         on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
                                  "error": "the grading worker process died (twice) on this submission"})
-        queue = retry
+        queue, pool = retry, None
     from .sandbox.memory import remove_worker_cgroups
 
     remove_worker_cgroups()
@@ -190,7 +211,27 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     tqdm.monitor_interval = 0  # no monitor thread: the worker processes are forked while the bar runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    part = parse_shard(shard)
+    parse_shard(shard)  # (a bad --shard is refused before any worker starts)
+    from .config import load_config
+
+    config = load_config(assignment, config_path)
+    # the workers start (imports, zygotes) while the submissions are found and read
+    pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
+    try:
+        return _grade_found(paths, out, assignment, shard, config, pool, jobs, salt, config_path, force, quiet,
+                            sandbox)
+    finally:
+        if pool is not None:  # (already shut down when it graded)
+            pool.shutdown(cancel_futures=True)
+
+
+def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, config, pool, jobs: int, salt,
+                 config_path, force: bool, quiet: bool, sandbox: str) -> Path:
+    """The rest of :func:`grade_batch`, once its workers are starting: find the submissions,
+    grade the pending ones, write the class reports."""
+    from tqdm import tqdm
+
+    part, limits = parse_shard(shard), config.limits
     todo = [p for p in expand_paths(paths, assignment) if in_shard(student_id_for(p), part)]
     ids = [student_id_for(p) for p in todo]
     duplicates = [i for i, count in Counter(ids).items() if count > 1]
@@ -201,10 +242,6 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     if force:
         for p in pending:  # a regraded student's old reports must not survive a failed regrade
             (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
-    from .config import load_config
-
-    config = load_config(assignment, config_path)
-    limits = config.limits
     args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None, sandbox)
     done: list[dict] = []
     start = time.perf_counter()
@@ -218,7 +255,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
             for p in pending:
                 on_done(_grade_job(str(p), *args))
         else:
-            _run_pool(pending, jobs, args, on_done, limits.worker_memory_mb)
+            _run_pool(pending, jobs, args, on_done, limits.worker_memory_mb, pool)
     wall = time.perf_counter() - start
     # every earlier failure lacked a results.json, so it was pending again: this run's list is complete
     failed = sorted((e for e in done if not e["ok"]), key=lambda e: e["student_id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,12 @@ from linclass.errors import LinclassError
 
 #: The plugin that runs an assignment's suite (``autograder/plugin.py``).
 PLUGIN = "autograder.plugin"
+#: pytest's own plugins a grading run has no use for.  ``unraisableexception`` and
+#: ``threadexception`` force full garbage collections at the end of every run (a tenth of a
+#: second per submission); the others add options and hooks to every run.  Plugins installed
+#: in the environment (xdist, hypothesis, ...) are not loaded either (``_grading_env``).
+UNUSED_PYTEST_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "doctest", "pastebin",
+                         "legacypath", "stepwise", "debugging")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,25 @@ def student_id_for(path: Path) -> str:
     return safe_student_id(guess_student_id(path))
 
 
+def _without(plugins: tuple[str, ...]) -> list[str]:
+    return [arg for name in plugins for arg in ("-p", f"no:{name}")]
+
+
+@contextlib.contextmanager
+def _grading_env():
+    """pytest without the plugins that happen to be installed (the suite's conftest loads the
+    engine's plugin itself): a grading run does the same wherever it runs, and starts faster."""
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+
+
 def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assignment | None = None,
                      student_id: str | None = None, salt: str | None = None,
                      config_path: str | Path | None = None, sandbox: str = "auto") -> GradeResult:
@@ -91,16 +117,21 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
     student_id = safe_student_id(student_id) if student_id else student_id_for(path)
     report_dir = Path(out_dir) / student_id
     suite = assignment.suite_dir
-    # importlib mode: two assignments' suites may hold modules of the same name, in one process
+    # importlib mode: two assignments' suites may hold modules of the same name, in one process;
+    # no assertion rewriting: the checks raise CheckFailed with their own messages
     args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-q", "-rN", "--import-mode",
-            "importlib", "--no-header", "-p", "no:cacheprovider", "--submission", str(path), "--student-id", student_id,
-            "--report-dir", str(report_dir), "--assignment", str(assignment.root), "--sandbox", sandbox]
+            "importlib", "--no-header", "--assert=plain", *_without(UNUSED_PYTEST_PLUGINS), "--submission", str(path),
+            "--student-id", student_id, "--report-dir", str(report_dir), "--assignment", str(assignment.root),
+            "--sandbox", sandbox]
     if salt:
         args += ["--salt", salt]
     if config_path:
         args += ["--grading-config", str(config_path)]
+    from .sandbox.process import warm_up
+
+    warm_up(sandbox)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), _grading_env():
         code = pytest.main(args)
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "grader.log").write_text(log.getvalue())

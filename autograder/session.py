@@ -179,5 +179,7 @@ class Grading:
         self.internal_errors.append(text)
 
     def close(self) -> None:
+        """End the student process; its cost goes to the grader's log (:class:`~.sandbox.process.Usage`)."""
         if self._student is not None:
             self._student.close()
+            print("\n" + self._student.usage.line())

@@ -53,12 +53,12 @@ def _prepare(site_packages):
     return numpy, modules
 
 
-def become_student(cfg, numpy, modules):
+def become_student(cfg, numpy, modules, ops=None):
     """Turn this process into one submission's student process; never returns.
 
     The submission's limits (soft == hard, so they cannot be raised again), the assignment's
-    requests, then the kernel's layers, before any student code (and ``ctypes`` out of reach
-    again after them); then serve the grader.
+    requests (``ops``, when the zygote has loaded them already), then the kernel's layers,
+    before any student code (and ``ctypes`` out of reach again after them); then serve the grader.
     """
     import os
     import resource
@@ -69,7 +69,8 @@ def become_student(cfg, numpy, modules):
         if current != resource.RLIM_INFINITY:
             soft, hard = min(soft, current), min(hard, current)
         resource.setrlimit(limit, (soft, hard))
-    ops = modules["load"]("_linclass_ops", cfg["ops_module"]) if cfg["ops_module"] else None
+    if ops is None and cfg["ops_module"]:
+        ops = modules["load"]("_linclass_ops", cfg["ops_module"])
     confine = modules["confine"]
     try:
         cfg["sandbox_report"] = confine.confine(cfg["confine"])
@@ -88,7 +89,19 @@ def main():
     if sys.argv[1] == "--zygote":  # a pre-started process that forks one student process per request
         zcfg = json.loads(sys.argv[2])
         numpy, modules = _prepare(zcfg["site_packages"])
-        modules["zygote"].serve(zcfg["socket_fd"], lambda cfg: become_student(cfg, numpy, modules))
+        loaded_ops = {}  # ops module path -> module: the assignments' requests, loaded once, here
+
+        def prepare(cfg):  # in the zygote, before it forks
+            path = cfg.get("ops_module")
+            if path and path not in loaded_ops:
+                try:
+                    loaded_ops[path] = modules["load"]("_linclass_ops", path)
+                except Exception:  # noqa: BLE001 - the child loads it itself, and says why it cannot
+                    return
+
+        modules["zygote"].serve(zcfg["socket_fd"],
+                                lambda cfg: become_student(cfg, numpy, modules, loaded_ops.get(cfg.get("ops_module"))),
+                                prepare)
     else:  # one student process, started cold
         cfg = json.loads(sys.argv[1])
         numpy, modules = _prepare(cfg["site_packages"])

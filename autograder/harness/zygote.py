@@ -30,8 +30,12 @@ MAX_MESSAGE = 1 << 24  # a config with the whole load plan (the submission's sou
 FDS = 4
 
 
-def serve(socket_fd, become_student):
-    """Answer fork requests until the grader goes away; ``become_student(cfg)`` never returns."""
+def serve(socket_fd, become_student, prepare=None):
+    """Answer fork requests until the grader goes away; ``become_student(cfg)`` never returns.
+
+    ``prepare(cfg)``, if given, runs here before each fork (trusted work that the children
+    then share: loading the assignment's requests once).
+    """
     sock = socket.socket(fileno=socket_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -66,6 +70,8 @@ def serve(socket_fd, become_student):
                 os.close(fd)
             _send(sock, {"error": f"bad request: {exc}"})
             continue
+        if prepare is not None and isinstance(request.get("cfg"), dict):
+            prepare(request["cfg"])
         pid = os.fork()
         if pid == 0:
             _child(request, fds, sock, (wake_r, wake_w), become_student)

@@ -36,6 +36,7 @@ import signal
 import stat
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -75,6 +76,16 @@ class _Crash(Exception):
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+def warm_up(mode: str = "auto") -> None:
+    """Start this grading process's zygote now, so that its interpreter imports numpy while the
+    caller reads the submission and collects the checks (a no-op when it would not be used)."""
+    if mode != "minimal" and not _WITHOUT_PID_NAMESPACE:
+        try:
+            zygote(python_dirs()[0])
+        except OSError:  # no zygote: every start is cold, and says why
+            pass
 
 
 def in_namespace(inode: int) -> list[int]:
@@ -153,6 +164,42 @@ def _write_new(path: Path, text: str) -> None:
         fh.write(text)
 
 
+@dataclass
+class Usage:
+    """What one submission's student process cost the grader, for the grader's log and the
+    speed benchmark (never for grading: the CPU time comes from the kernel, the rest is wall
+    time measured here).
+
+    Attributes
+    ----------
+    starts : int
+        Processes started (the first and every restart after a hang or crash).
+    start_seconds : float
+        Wall time from asking for a process to its first reply (fork or exec, confinement).
+    requests : int
+        Requests served (calls and the assignment's own requests; loading steps excluded).
+    request_seconds : float
+        Wall time of those requests, from sending the first byte to decoding the reply.
+    student_cpu_seconds : float
+        CPU time the student process used in them, as the kernel counts it.
+    bytes_sent : int
+        Bytes of the requests.
+    """
+
+    starts: int = 0
+    start_seconds: float = 0.0
+    requests: int = 0
+    request_seconds: float = 0.0
+    student_cpu_seconds: float = 0.0
+    bytes_sent: int = 0
+
+    def line(self) -> str:
+        """One line for the grader's log."""
+        return (f"student process: {self.starts} start(s) in {self.start_seconds * 1e3:.0f} ms, {self.requests} "
+                f"requests in {self.request_seconds:.3f} s (its CPU {self.student_cpu_seconds:.3f} s), "
+                f"{self.bytes_sent / 1e6:.1f} MB sent")
+
+
 class StudentProcess:
     """One submission's sandboxed student process; a context manager.
 
@@ -186,6 +233,8 @@ class StudentProcess:
         self.nonce = secrets.token_hex(16)
         self.dir: Path | None = None  # this start's sandbox directory
         self.restarts = -1  # number of (re)starts after the first
+        #: What this process has cost so far (:class:`Usage`).
+        self.usage = Usage()
         self._pid: int | None = None
         self._started: Started | None = None
         self._ended: tuple[int, float] | None = None  # its (wait status, CPU seconds), once it ended
@@ -390,6 +439,7 @@ class StudentProcess:
         env = {"HOME": str(sandbox), "TMPDIR": str(sandbox), MARKER: self.nonce}
         (req_r, req_w), (rep_r, rep_w), (out_r, out_w), (err_r, err_w) = (os.pipe() for _ in range(4))
         theirs = (req_r, rep_w, out_w, err_w)
+        asked = time.perf_counter()
         try:
             self._started = self._start(cfg, env, sandbox, theirs)
         except BaseException:
@@ -400,6 +450,7 @@ class StudentProcess:
             for fd in theirs:
                 os.close(fd)
         pid = self._started.pid
+        self.usage.starts += 1
         self._pid, self._worker, self._tree = pid, pid, {pid}
         self._channel = Channel(req_w, rep_r, out_r, err_r, self.limits.output_bytes)
         self.restarts += 1
@@ -409,6 +460,7 @@ class StudentProcess:
         except _Crash as exc:
             _, err = self._output()
             raise SandboxError(f"the student process did not start ({exc.error.message}): {err[-2000:]}") from None
+        self.usage.start_seconds += time.perf_counter() - asked
         self._output()
         self._find_worker()
         report = hello.get("value", {}).get("sandbox", {}) if isinstance(hello, dict) else {}
@@ -615,8 +667,12 @@ class StudentProcess:
                                                           f"during {target}"))
                 self._exchange_send(wire.encode({"answer": answer(value["query"])}), deadline, target)
                 decoded = self._exchange_receive(deadline, target, max_bytes)
-            return result_from(decoded.value, decoded.notes, time.perf_counter() - start, self._channel.take_output(),
-                               args, _cpu_delta(cpu, self._cpu_ns()))
+            seconds, cpu_seconds = time.perf_counter() - start, _cpu_delta(cpu, self._cpu_ns())
+            self.usage.requests += 1
+            self.usage.request_seconds += seconds
+            self.usage.student_cpu_seconds += cpu_seconds or 0.0
+            self.usage.bytes_sent += len(data)
+            return result_from(decoded.value, decoded.notes, seconds, self._channel.take_output(), args, cpu_seconds)
         except _Crash as exc:
             return failure(exc.error, time.perf_counter() - start, self._output())
 

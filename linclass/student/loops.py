@@ -10,6 +10,7 @@ that would hide which code runs.  Nothing is executed: this only parses source.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -37,6 +38,12 @@ class Loop:
 
 def _definitions(units: Iterable[tuple[str, str]]) -> dict[str, tuple[ast.AST, str]]:
     """Every function definition in the submission by name (the last one wins, as in Python)."""
+    return _parsed_definitions(tuple(units))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_definitions(units: tuple[tuple[str, str], ...]) -> dict[str, tuple[ast.AST, str]]:
+    """:func:`_definitions` of one submission's units, parsed once (several checks ask)."""
     defs: dict[str, tuple[ast.AST, str]] = {}
     for unit_name, source in units:
         try:

@@ -157,15 +157,19 @@ def python2_names(source: str) -> list[tuple[str, int]]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    defined = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    defined |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-                for a in n.names}
-    defined |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    used: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in PYTHON2_BUILTINS \
-                and node.id not in defined:
-            used[node.id] = min(used.get(node.id, node.lineno), node.lineno)
+    defined: set[str] = set()
+    loaded: dict[str, int] = {}
+    for node in ast.walk(tree):  # one walk: what the module defines, and the builtins it reads
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                defined.add(node.id)
+            elif node.id in PYTHON2_BUILTINS:
+                loaded[node.id] = min(loaded.get(node.id, node.lineno), node.lineno)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+    used = {name: line for name, line in loaded.items() if name not in defined}
     return sorted(used.items(), key=lambda item: item[1])
 
 

@@ -108,7 +108,7 @@ def kink_free_case(rng: np.random.Generator, reg: float, h: float = 1e-5, N: int
 
 #: The end-to-end training check: the student's SGD loop with the harness's least-squares
 #: loss on the digits (tests/unit/test_thresholds.py derives the threshold from these settings).
-DIGITS_TRAIN_KWARGS = {"learning_rate": 1e-3, "reg": 1e-3, "num_iters": 300, "batch_size": 200}
+DIGITS_TRAIN_KWARGS = {"learning_rate": 2e-3, "reg": 1e-3, "num_iters": 150, "batch_size": 200}
 #: The end-to-end tuning check: (learning rates, regularization strengths) with ridge models.
 DIGITS_TUNE_GRID = ((1e-3,), (1e-3, 1e-1, 10.0))
 

@@ -580,8 +580,9 @@ ATTACKS["reply_bomb_index"] = {
 ATTACKS["reply_zero_itemsize"] = {
     "klass": 5,
     "title": "A reply blob of dtype S0 (itemsize 0) makes the grader's wire raise ValueError, not WireError",
-    "route": "from rel_error, write our own reply frame {'$': 'nd'} with a .npy header '|S0', shape (10**12,) and no "
-          "data, drop the harness's reply: np.frombuffer raises in wire.load_npy, an internal error of the grader",
+    "route": "from rel_error, write our own reply frame {'$': 'nd'} of dtype '|S0', shape (10**12,) and no data "
+          "(0 == 10**12 * 0 bytes), drop the harness's reply: np.frombuffer would raise ValueError in the wire's "
+          "decoder, an internal error of the grader",
     "proves": ["internal_error", "grader_failed"],
     "blocks": rel_error_attack(REPLY_FD + r'''
 
@@ -589,10 +590,8 @@ def _rt_escape():
     import os
     import struct
     fd = _rt_reply_fd()
-    head = "{'descr': '|S0', 'fortran_order': False, 'shape': (1000000000000,), }"
-    head = head + " " * (63 - (10 + len(head)) % 64) + "\n"
-    blob = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode()
-    payload = b'{"$":"dict","items":[["ok",true],["value",{"$":"nd","b":0}]]}'  # the wire's tagged dict
+    blob = b""
+    payload = (b'{"$":"dict","items":[["ok",true],["value",{"$":"nd","b":0,"t":"|S0","s":[1000000000000]}]]}')
     frame = struct.pack(">4sII", b"LCW1", len(payload), 1) + payload + struct.pack(">Q", len(blob)) + blob
     os.write(fd, frame)
     wire = _rt_wire()

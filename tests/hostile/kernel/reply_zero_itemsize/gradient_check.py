@@ -9,9 +9,9 @@ import numpy as np
 
 # RED TEAM attack reply_zero_itemsize (class 5; see tests/hostile/kernel/reply_zero_itemsize/case.toml)
 # A reply blob of dtype S0 (itemsize 0) makes the grader's wire raise ValueError, not WireError
-# route: from rel_error, write our own reply frame {'$': 'nd'} with a .npy header '|S0', shape
-#   (10**12,) and no data, drop the harness's reply: np.frombuffer raises in wire.load_npy, an
-#   internal error of the grader
+# route: from rel_error, write our own reply frame {'$': 'nd'} of dtype '|S0', shape (10**12,) and no
+#   data (0 == 10**12 * 0 bytes), drop the harness's reply: np.frombuffer would raise ValueError in
+#   the wire's decoder, an internal error of the grader
 RT = {'name': 'reply_zero_itemsize', 'root': '', 'tag': 'manual', 'sentinel': '', 'solutions': '', 'tcp': 0, 'udp': 0, 'unix': '', 'dummy': 0, 'dummy_cwd': '', 'grader_cwd': '', 'tmp': '', 'batch': False, 'fill_mb': 0}  # RT-CONFIG: rewritten for every run by tests/support/redteam.py (empty root: nothing is armed)
 
 _RT_DONE = []
@@ -103,10 +103,8 @@ def _rt_escape():
     import os
     import struct
     fd = _rt_reply_fd()
-    head = "{'descr': '|S0', 'fortran_order': False, 'shape': (1000000000000,), }"
-    head = head + " " * (63 - (10 + len(head)) % 64) + "\n"
-    blob = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode()
-    payload = b'{"$":"dict","items":[["ok",true],["value",{"$":"nd","b":0}]]}'  # the wire's tagged dict
+    blob = b""
+    payload = (b'{"$":"dict","items":[["ok",true],["value",{"$":"nd","b":0,"t":"|S0","s":[1000000000000]}]]}')
     frame = struct.pack(">4sII", b"LCW1", len(payload), 1) + payload + struct.pack(">Q", len(blob)) + blob
     os.write(fd, frame)
     wire = _rt_wire()
