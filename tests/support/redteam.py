@@ -48,6 +48,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from hostile_corpus import ALT, BEGIN, END, strip_attack  # noqa: F401 - one reader of the attack markers
+
 try:
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -70,7 +72,6 @@ TIMING_CHECK = "faster than naive"  # CPU-time checks: too noisy on a loaded mac
 REPORT_FILES = ("results.json", "feedback.md", "junit.xml", "grader.log")  # at least; every file there is read
 TIMEOUT = re.compile(r"time limit of [\d.]+ s exceeded")
 RT_CONFIG = re.compile(r"^RT = \{.*\}  # RT-CONFIG.*$", re.MULTILINE)
-BEGIN, ALT, END = "# >>> attack", "# ||| baseline", "# <<< attack"
 
 #: Every proof of an escape, and what observes it.
 PROOFS = {
@@ -146,46 +147,6 @@ def load_case(name: str) -> Case:
                 baseline_note=meta.get("baseline_note", ""), needs_batch=bool(meta.get("needs_batch", False)),
                 minimal=tuple(minimal["expect"]) if minimal else None,
                 minimal_note=minimal.get("note", "") if minimal else "")
-
-
-def strip_attack(text: str) -> str:
-    """The module without its attack blocks (the same rule as tests/support/hostile_corpus.py).
-
-    Parameters
-    ----------
-    text : str
-        An attacked module.
-
-    Returns
-    -------
-    str
-        The module with every ``# >>> attack`` ... ``# <<< attack`` block removed and the
-        commented-out ``# ||| baseline`` lines restored.
-    """
-    out: list[str] = []
-    state = "plain"
-    for line in text.splitlines(keepends=True):
-        mark = line.strip()
-        if mark == BEGIN:
-            if state != "plain":
-                raise ValueError("nested attack block")
-            state = "attack"
-        elif mark == ALT:
-            if state != "attack":
-                raise ValueError("baseline marker outside an attack block")
-            state = "baseline"
-        elif mark == END:
-            if state == "plain":
-                raise ValueError("unopened attack block")
-            state = "plain"
-        elif state == "plain":
-            out.append(line)
-        elif state == "baseline":
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(indent + line.lstrip()[1:].removeprefix(" "))
-    if state != "plain":
-        raise ValueError("unclosed attack block")
-    return "".join(out)
 
 
 @functools.cache
