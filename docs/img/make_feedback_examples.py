@@ -6,7 +6,7 @@
   for one planted bug in ``svm_loss_vectorized`` (the correct class's margin is not zeroed, so
   every loss is exactly 1 too high), every cell run in turn on the embedded digits.  Its test
   cell prints the public self-check's diagnosis and hint; the timing cell refuses to time
-  results that disagree.
+  results that disagree.  (The filled solution cells show a one-line comment instead of code.)
 * ``svm-before-gradient-check.html``: the same release, ``svm.ipynb`` filled (no bug) while
   ``gradient_check.ipynb`` is still untouched: the provided checker stands in for the student's
   ``grad_check_sparse``, with one line saying so.
@@ -54,9 +54,22 @@ STYLE = re.compile(r"<style[^>]*>.*?</style>\s*", re.S)
 CSS = "nbconvert-lab.css"
 
 
+def hide_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The filled solution cells' code replaced by one comment (the pages must not publish the
+    reference); their outputs, and everything else, stay as they ran."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            gid = meta["grade_id"]
+            what = "with the planted bug: the correct class's margin is not zeroed" if gid == "svm_loss_vectorized" \
+                and BUG[0] not in cell.source else "written correctly"
+            cell.source = f"# {gid}: the student's code, {what} (not shown here)"
+    return nb
+
+
 def export(nb: nbformat.NotebookNode, name: str) -> Path:
-    """nbconvert's lab HTML, its stylesheets moved to one file that both pages link."""
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    """nbconvert's lab HTML (solutions hidden), its stylesheets moved to one file both pages link."""
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(hide_solutions(nb))
     styles = STYLE.findall(html)
     (HERE / CSS).write_text("\n".join(re.sub(r"^<style[^>]*>|</style>\s*$", "", s.strip()) for s in styles) + "\n",
                             encoding="utf-8")
