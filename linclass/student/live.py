@@ -37,7 +37,10 @@ from linclass.student.selfcheck import (
 
 def _kernel_functions(value: object, module: str | None) -> list:
     """The plain functions behind ``value`` (itself, or a class's methods) defined in ``module``."""
-    if getattr(value, "__module__", None) != module:
+    try:
+        if getattr(value, "__module__", None) != module:
+            return []
+    except Exception:  # noqa: BLE001 - an object of the student's whose attributes misbehave
         return []
     if inspect.isfunction(value):
         return [value]
