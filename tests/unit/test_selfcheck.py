@@ -176,10 +176,21 @@ def _listed_parts(out: str) -> list[str]:
     return [line for line in out.splitlines() if line in names]
 
 
-def test_parts_are_listed_in_notebook_order():
+def test_parts_are_listed_in_notebook_order(tmp_path):
     code, out = run(SOURCE_DIR)
     assert code == 0, out
     assert _listed_parts(out) == NOTEBOOK_ORDER
+    release_like = tmp_path / "release"  # every solution cell a stub: the summary names them in order too
+    release_like.mkdir()
+    for name in ("gradient_check.ipynb", "svm.ipynb", "softmax.ipynb"):
+        nb = json.loads((SOURCE_DIR / name).read_text())
+        for cell in nb["cells"]:
+            if cell["metadata"].get("nbgrader", {}).get("solution") and cell["cell_type"] == "code":
+                cell["source"] = "".join(cell["source"]).replace("### BEGIN SOLUTION", "raise NotImplementedError()")
+        (release_like / name).write_text(json.dumps(nb))
+    code, out = run(release_like)
+    assert code == 1
+    assert out.split("not implemented yet: ")[-1].strip() == ", ".join(NOTEBOOK_ORDER) + "."
 
 
 def test_part_option_checks_one_part(capsys):
