@@ -37,7 +37,7 @@ TIMING_CELL = """
 def selfcheck_cell(grade_id: str) -> str:
     """The visible part of a test cell: the public self-check of ``grade_id`` on the live kernel."""
     return (f"from selfcheck import check_cell\n\n"
-            f"_report = check_cell({grade_id!r}, globals())  # the public checks, on your code as it runs here\n"
+            f"_report = check_cell(\"{grade_id}\", globals())  # the public checks, on your code as it runs here\n"
             f"assert _report.passed, _report.summary")
 
 
