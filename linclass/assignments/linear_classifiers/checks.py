@@ -267,6 +267,14 @@ def _gradient_tool_checks(part: str, ns: dict, code):
         yield "exact vs wrong gradients, shape, seed, x restored", exact_and_wrong
 
 
+def _raised_in(exc: BaseException) -> str:
+    """The name of the function that raised ``exc`` (the innermost frame of its traceback)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name if tb is not None else ""
+
+
 def _blobs(seed: int = 0, n: int = 120, d: int = 4, c: int = 3):
     rs = np.random.RandomState(seed)
     centers = 4 * rs.randn(c, d)
@@ -347,9 +355,17 @@ def _classifier_checks(part: str, ns: dict, code):
                 raise CheckFailed(f"skipped: your {loss_name} is not available")
             X, y = _blobs(5)
             m = ns[cls_name]()
-            call(m.train, X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=32, seed=0)
-            acc = float(np.mean(m.predict(X) == y))
-            expect(acc > 0.9, f"after 300 SGD steps on easy, well-separated data the accuracy is only {acc:.2f}")
+            try:
+                call(m.train, X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=32, seed=0)
+                acc = float(np.mean(m.predict(X) == y))
+            except NotImplementedError as exc:
+                where = _raised_in(exc)
+                if where in ("train", "predict", loss_name):  # another part, not written yet: not this one's fault
+                    name = loss_name if where == loss_name else f"LinearClassifier.{where}"
+                    raise CheckFailed(f"skipped: your {name} is not written yet") from None
+                raise
+            expect(acc > 0.9, f"after 300 SGD steps on easy, well-separated data the accuracy is only {acc:.2f} "
+                              f"(this needs your LinearClassifier.train and predict, and your {loss_name})")
         yield "learns easy data (> 90% accuracy)", learns
 
 
