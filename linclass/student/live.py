@@ -119,7 +119,10 @@ def check_cell(grade_id: str, namespace: dict, out=None, assignment: str | None 
     bad = [r for r in results if r.status in ("fail", "missing")]
     counted = [r for r in results if r.status != "skip"]
     if todo and not bad:
-        summary = f"{', '.join(dict.fromkeys(r.part for r in todo))} is not written yet (it raises NotImplementedError)"
+        unwritten = list(dict.fromkeys(r.part for r in todo))
+        one = len(unwritten) == 1
+        summary = f"{', '.join(unwritten)} {'is' if one else 'are'} not written yet " \
+                  f"({'it raises' if one else 'they raise'} NotImplementedError)"
         print(summary, file=out)
         return CellReport(False, summary, results)
     if not bad and not todo:
@@ -134,5 +137,6 @@ def check_cell(grade_id: str, namespace: dict, out=None, assignment: str | None 
         if r.status != "pass":
             print(format_result(r), file=out)
     first = bad[0]
-    summary = f"{first.part}: {first.message}" + (f" ({len(bad) - 1} more above)" if len(bad) > 1 else "")
+    message = first.message + (" (run the cell that defines it first)" if first.status == "missing" else "")
+    summary = f"{first.part}: {message}" + (f" ({len(bad) - 1} more above)" if len(bad) > 1 else "")
     return CellReport(False, summary, results)

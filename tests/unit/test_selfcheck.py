@@ -307,6 +307,21 @@ def test_check_cell_of_an_unwritten_function(kernel):
     assert out.getvalue().strip() == report.summary
 
 
+def test_check_cell_before_its_cell_ran(kernel):
+    del kernel["svm_loss_vectorized"]
+    report = live.check_cell("svm_loss_vectorized", kernel, out=io.StringIO())
+    assert report.summary == ("svm_loss_vectorized: svm_loss_vectorized is not defined "
+                              "(run the cell that defines it first)")
+
+
+def test_check_cell_of_an_unwritten_class(kernel):
+    _run_cell(kernel, "class LinearClassifier:\n    def train(self, X, y, **kw):\n        raise NotImplementedError()\n"
+              "\n    def predict(self, X):\n        raise NotImplementedError()\n", "stub")
+    report = live.check_cell("LinearClassifier", kernel, out=io.StringIO())
+    assert report.summary == ("LinearClassifier.train, LinearClassifier.predict are not written yet "
+                              "(they raise NotImplementedError)")
+
+
 def test_check_cell_of_an_unknown_cell_is_one_clear_error(kernel):
     with pytest.raises(selfcheck.CodeLoadError, match="has no solution cell 'svm'"):
         live.check_cell("svm", kernel)
