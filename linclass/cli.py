@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="the student's self-check: public checks only, no solutions needed")
     check.add_argument("path", help="a notebook, a directory of notebooks or modules, or a zip")
     check.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+    check.add_argument("--part", action="append", default=[], metavar="NAME",
+                       help="check only this part (repeatable): a function, Class.method or a class cell")
 
     grade = sub.add_parser("grade", help="grade one or many submissions")
     grade.add_argument("paths", nargs="+", metavar="PATH",
@@ -114,12 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_main(args: argparse.Namespace) -> int:
-    """``linclass check PATH [--assignment A]``: 0 when every public check passes, 1 otherwise, 2 if unreadable."""
+    """``linclass check PATH [--assignment A] [--part NAME]``: 0 when every public check passes, 1 otherwise,
+    2 if unreadable (or no such part)."""
     from .assignment import load_assignment
     from .student.selfcheck import check
 
     assignment = load_assignment(args.assignment)
-    return check(args.path, assignment.spec, assignment.module("checks"), prog="linclass: error")
+    return check(args.path, assignment.spec, assignment.module("checks"), prog="linclass: error", parts=args.part)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from linclass.assignment import Assignment
+from linclass.student.sources import is_stub
 
 BEGIN, END = "BEGIN " + "SOLUTION", "END " + "SOLUTION"
 MARKERS = (BEGIN, END, "BEGIN " + "HIDDEN TESTS", "END " + "HIDDEN TESTS",
@@ -234,15 +235,6 @@ def _where(path: Path, assignment: Assignment) -> str:
 
 
 # ------------------------------------------------------------------------------- checking
-def _is_stub(node: ast.FunctionDef) -> bool:
-    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
-        return False
-    exc = body[0].exc
-    target = exc.func if isinstance(exc, ast.Call) else exc
-    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
-
-
 def _check_code(rel: str, code: str, ref: Reference, findings: list[Finding]) -> None:
     for lineno, line in enumerate(code.split("\n"), 1):
         n = normalize_line(line)
@@ -288,7 +280,7 @@ def _check_notebook(path: Path, rel: str, ref: Reference, findings: list[Finding
             seen.add(meta.get("grade_id"))
             tree = _parse(src)
             for qualname, node in _functions(tree) if tree else ():
-                if _is_stub(node):
+                if is_stub(node):
                     stub_ok.add(f"{meta.get('grade_id')}:{qualname}")
     for missing in sorted(ref.solution_cells.get(path.name, set()) - seen):
         findings.append(Finding(rel, f"the solution cell '{missing}' is missing"))

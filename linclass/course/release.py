@@ -145,11 +145,27 @@ def stage_source(assignment: Assignment, source: Path, dst: Path) -> None:
             shutil.copyfile(target, path)
 
 
+#: Kernel arguments for validation: no kernel log below errors.  ipykernel warns on every start
+#: that its local TCP transport is not encrypted; the release's short-lived kernels talk over
+#: loopback only, and the warning would bury the release's own report.
+QUIET_KERNEL = "--IPKernelApp.log_level=ERROR"
+
+
+def quiet_kernels(config) -> None:
+    """Add :data:`QUIET_KERNEL` to the arguments nbgrader's Execute preprocessor gives kernels
+    (after the course's own ones)."""
+    current = list(config.Execute.extra_arguments) if "extra_arguments" in config.Execute else []
+    if QUIET_KERNEL not in current:
+        config.Execute.extra_arguments = [*current, QUIET_KERNEL]
+
+
 def _validate_one(course: str, root: str, notebook: str) -> dict:
-    """Run nbgrader's validator on one notebook (in a worker process)."""
+    """Run nbgrader's validator on one notebook (in a worker process), its kernel quiet."""
     from nbgrader.validator import Validator
 
-    validator = Validator(config=course_config(Path(course), Path(root)))
+    config = course_config(Path(course), Path(root))
+    quiet_kernels(config)
+    validator = Validator(config=config)
     return validator.validate(notebook)
 
 

@@ -33,7 +33,8 @@ class Loop:
     unit: str
 
     def __str__(self) -> str:
-        return f"{self.kind} at line {self.line} of {self.unit} (in {self.function})"
+        where = f"{self.kind} at line {self.line} of {self.unit}"
+        return where if self.unit == self.function else f"{where} (in {self.function})"
 
 
 def _definitions(units: Iterable[tuple[str, str]]) -> dict[str, tuple[ast.AST, str]]:

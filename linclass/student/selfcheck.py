@@ -1,7 +1,11 @@
 """The public self-check: run it on your own work before you submit.
 
-    python selfcheck.py [PATH]        (in the assignment folder; PATH defaults to this folder)
-    linclass check PATH               (the same, from the kit)
+    python selfcheck.py [PATH] [--part NAME]   (in the assignment folder; PATH defaults to this folder)
+    %run selfcheck.py [--part NAME]            (the same, in a notebook cell)
+    linclass check PATH                        (the same, from the kit)
+
+``--part NAME`` (repeatable) checks only that part (a function, ``Class.method``, or a class
+cell such as ``LinearClassifier``).  Parts are listed in the order of the notebooks.
 
 PATH is a notebook, a folder of notebooks or of module files (any folder layout), or a zip of
 either, read with the grader's own reader and its caps.  The checks are the assignment's public
@@ -14,7 +18,8 @@ Every failure is reported as one clear message, never a traceback, followed by a
 the exit code is 0 only when every check passes.
 
 This module also provides :func:`import_cells`, which the notebooks use to reuse your
-functions from an earlier notebook.
+functions from an earlier notebook; :mod:`linclass.student.live` runs these checks on the
+live objects of a notebook's kernel (the visible part of each test cell).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from linclass.student.runtime import (
     importable_with,
     is_unavailable_stand_in,
 )
-from linclass.student.sources import skip_unavailable_imports
+from linclass.student.sources import skip_unavailable_imports, unwritten
 from linclass.student.spec import Spec
 
 SETUP_TAG = "setup"
@@ -117,14 +122,30 @@ def _exec(source: str, label: str, namespace: dict) -> None:
     exec(compile(source, label, "exec"), namespace)  # noqa: S102 - the student's own code, on their machine
 
 
-def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict) -> tuple:
+def provided_functions() -> dict[str, Callable]:
+    """The stand-ins the shipped assignment provides (its checks' ``PROVIDED``; none if it has none)."""
+    try:
+        _, checks = load_checks()
+    except CodeLoadError:
+        return {}
+    return dict(getattr(checks, "PROVIDED", {}))
+
+
+def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict,
+                 provided: dict[str, Callable] | None = None, out=None) -> tuple:
     """Exec your solution cells ``grade_ids`` of the sibling ``notebook`` into ``namespace``.
 
     The notebook's setup cells run first (imports and constants).  Used by a later notebook to
     reuse the functions you wrote in an earlier one, without copying them.  Returns what each
     cell defines under its own name (the function or class ``grade_id``), in order.
+
+    A cell still written as ``raise NotImplementedError()`` whose function has a stand-in in
+    ``provided`` (default: :func:`provided_functions`) gets the stand-in instead, and one line
+    on ``out`` (default: stdout) says so: the later notebook does not depend on the order in
+    which you work.
     """
     grade_ids = list(grade_ids)
+    provided = provided_functions() if provided is None else provided
     path = _find_sibling(notebook)
     setup, cells = notebook_cells(path.read_bytes(), notebook)
     for i, src in enumerate(setup):
@@ -133,6 +154,9 @@ def import_cells(notebook: str, grade_ids: Iterable[str], namespace: dict) -> tu
         if grade_id not in cells:
             raise CodeLoadError(f"{notebook} has no cell '{grade_id}' (was it deleted?)")
         _exec(cells[grade_id], f"<{notebook}:{grade_id}>", namespace)
+        if grade_id in provided and unwritten(cells[grade_id], grade_id):
+            namespace[grade_id] = provided[grade_id]
+            print(f"your {grade_id} is not written yet: using the provided one", file=out or sys.stdout)
     return tuple(namespace.get(grade_id) for grade_id in grade_ids)
 
 
@@ -144,6 +168,7 @@ class StudentCode:
     parts: tuple[str, ...]  # the parts to check
     sources: dict[str, str] = field(default_factory=dict)  # unit name -> source text (for the loop check)
     labels: set[str] = field(default_factory=set)  # code labels, to find the student's frames in tracebacks
+    unit_names: dict[str, str] = field(default_factory=dict)  # label -> what to call it ("svm_loss_naive")
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (a skipped stray import)
     importer: SubmissionImporter | None = None  # installed while the checks run (the grader's import rules)
@@ -168,6 +193,7 @@ def _load_notebooks(notebooks: dict[str, bytes], only: str | None, code: Student
     order = {name: i for i, name in enumerate(spec.notebooks)}
     names = sorted(notebooks, key=lambda rel: (order.get(Path(rel).name, len(order)), rel))
     found: dict[str, str] = {}
+    position: dict[str, tuple[int, int]] = {}  # grade_id -> (notebook, cell): the order students meet them
     code.importer = SubmissionImporter({}, spec.packages).install()  # the shims, as in the grader
     available = importable_with(importable, [], spec.packages)
     part_cells = set(spec.cells)
@@ -187,6 +213,7 @@ def _load_notebooks(notebooks: dict[str, bytes], only: str | None, code: Student
             label = f"<{name}:{grade_id}>"
             code.labels.add(label)
             found[grade_id] = name
+            position[grade_id] = (names.index(rel), len(position))
             src, skipped = skip_unavailable_imports(src, available)
             code.notes.extend(s.note(f"cell {grade_id}") for s in skipped)
             try:
@@ -194,8 +221,9 @@ def _load_notebooks(notebooks: dict[str, bytes], only: str | None, code: Student
             except Exception as exc:  # noqa: BLE001
                 code.problems.append(f"{name}: cell '{grade_id}' does not run ({_describe(exc, code)})")
             code.sources[grade_id] = src
-    if only is not None:
-        code.parts = tuple(p.name for p in spec.parts if found.get(p.cell) == only)
+    parts = [p for p in spec.parts if only is None or found.get(p.cell) == only]
+    unplaced = (len(names), 0)
+    code.parts = tuple(p.name for p in sorted(parts, key=lambda p: position.get(p.cell, unplaced)))
 
 
 def _load_modules(files: dict[str, bytes], code: StudentCode, spec: Spec, where: str) -> None:
@@ -303,7 +331,8 @@ def _describe(exc: BaseException, code: StudentCode) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename in code.labels:
             label = frame.filename
-            unit = label.strip("<>").split(":")[-1] if label.startswith("<") else Path(label).name
+            unit = code.unit_names.get(label) or (label.strip("<>").split(":")[-1] if label.startswith("<")
+                                                  else Path(label).name)
             where = f" (line {frame.lineno} of your {unit})"
             break
     msg = str(exc).strip().split("\n")[0][:300]
@@ -372,6 +401,12 @@ def part_status(results: list[CheckResult]) -> dict[str, str]:
 _MARK = {"pass": "ok  ", "fail": "FAIL", "todo": "TODO", "missing": "MISS", "skip": "skip"}
 
 
+def format_result(r: CheckResult) -> str:
+    """One check's line: ``  FAIL  its name: the diagnosis``."""
+    return (f"  {_MARK[r.status]}  {r.name}" + (f": {r.message}" if r.message and r.status != "todo" else "")
+            + (" (not implemented yet)" if r.status == "todo" else ""))
+
+
 def report(results: list[CheckResult], problems: list[str], out=None, notes: Iterable[str] = ()) -> int:
     """Print the results and the summary; return the exit code (0 only if every part passes)."""
     out = out or sys.stdout
@@ -384,10 +419,9 @@ def report(results: list[CheckResult], problems: list[str], out=None, notes: Ite
         if r.part != current:
             current = r.part
             print(f"\n{r.part}", file=out)
-        print(f"  {_MARK[r.status]}  {r.name}" + (f": {r.message}" if r.message and r.status != "todo" else "")
-              + (" (not implemented yet)" if r.status == "todo" else ""), file=out)
+        print(format_result(r), file=out)
     status = part_status(results)
-    counts = {s: sorted(p for p, v in status.items() if v == s) for s in ("pass", "fail", "todo", "missing")}
+    counts = {s: [p for p, v in status.items() if v == s] for s in ("pass", "fail", "todo", "missing")}  # in order
     print(f"\nSummary: {len(counts['pass'])} of {len(status)} parts pass", file=out, end="")
     for s, label in (("fail", "failing"), ("todo", "not implemented yet"), ("missing", "missing")):
         if counts[s]:
@@ -417,30 +451,110 @@ def load_checks(name_or_package: str | None = None) -> tuple[Spec, ModuleType]:
     return importlib.import_module(f"{package}.spec").SPEC, importlib.import_module(f"{package}.checks")
 
 
-def check(path: str | Path, spec: Spec, checks: ModuleType, out=None, prog: str = "selfcheck") -> int:
-    """Load, check and report; return the exit code (2 when the code could not be loaded)."""
+def select_parts(code: StudentCode, spec: Spec, wanted: Iterable[str]) -> None:
+    """Keep only the parts named in ``wanted`` (a part's name or its cell's grade_id), in
+    ``code``'s order.
+
+    Raises
+    ------
+    CodeLoadError
+        A name is no part of the assignment (the message lists the parts).
+    """
+    wanted = list(wanted)
+    if not wanted:
+        return
+    known = {p.name: {p.name} for p in spec.parts}
+    for p in spec.parts:
+        known.setdefault(p.cell, set()).add(p.name)
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise CodeLoadError(f"no part {unknown[0]!r}; the parts are: {', '.join(code.parts or spec.part_names)}")
+    chosen = set().union(*(known[w] for w in wanted))
+    code.parts = tuple(p for p in code.parts if p in chosen)
+
+
+def check(path: str | Path, spec: Spec, checks: ModuleType, out=None, prog: str = "selfcheck",
+          parts: Iterable[str] = ()) -> int:
+    """Load, check and report; return the exit code (2 when the code could not be loaded or a
+    part in ``parts`` does not exist)."""
     out = out or sys.stdout
+    err = sys.stderr if out is sys.stdout else out
     try:
         code = load_student_code(path, spec)
     except CodeLoadError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr if out is sys.stdout else out)
+        print(f"{prog}: {exc}", file=err)
         return 2
-    print(f"Self-check of {path} (public checks only, no solutions involved)", file=out)
     try:
+        try:
+            select_parts(code, spec, parts)
+        except CodeLoadError as exc:
+            print(f"{prog}: {exc}", file=err)
+            return 2
+        print(f"Self-check of {path} (public checks only, no solutions involved)", file=out)
         return report(run_checks(code, checks), code.problems, out, code.notes)
     finally:
         code.close()
 
 
+# ----------------------------------------------------------------------------- the command
+def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
+    """``[PATH] [--part NAME]...`` -> (PATH or None, the part names).
+
+    Raises
+    ------
+    CodeLoadError
+        For an unknown option, a ``--part`` without a name, or two paths.
+    """
+    path, parts = None, []
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--part":
+            if not args or args[0].startswith("-"):
+                raise CodeLoadError("--part needs a part name (e.g. --part svm_loss_vectorized)")
+            parts.append(args.pop(0))
+        elif arg.startswith("--part="):
+            parts.append(arg.split("=", 1)[1])
+        elif arg.startswith("-"):
+            raise CodeLoadError(f"unknown option {arg} (usage: python selfcheck.py [PATH] [--part NAME])")
+        elif path is not None:
+            raise CodeLoadError(f"one PATH only, got {path} and {arg}")
+        else:
+            path = arg
+    return path, parts
+
+
 def run_main(assignment: str | None = None, argv: list[str] | None = None, here: str | Path | None = None) -> int:
-    """``python selfcheck.py [PATH]`` in a release: check PATH (default: the release folder ``here``)."""
+    """``python selfcheck.py [PATH] [--part NAME]`` in a release: check PATH (default: the
+    release folder ``here``)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
     try:
+        path, parts = parse_args(argv)
         spec, checks = load_checks(assignment)
     except CodeLoadError as exc:
         print(f"selfcheck: {exc}", file=sys.stderr)
         return 2
-    return check(argv[0] if argv else (here or Path.cwd()), spec, checks)
+    if in_ipython():
+        print("(checking the notebooks as saved: save them first)")
+    return check(path or here or Path.cwd(), spec, checks, parts=parts)
+
+
+def in_ipython() -> bool:
+    """Is this running inside IPython or a Jupyter kernel (``%run selfcheck.py``)?"""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
+
+
+def script_main(here: str | Path) -> None:
+    """The body of the shipped ``selfcheck.py``: run, then exit with the code, except under
+    ``%run`` in IPython, where a ``SystemExit`` would only add noise under the report."""
+    try:
+        code = run_main(here=here)
+    except BrokenPipeError:  # the reader went away (`python selfcheck.py | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
+    if not in_ipython():
+        sys.exit(code)

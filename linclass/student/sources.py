@@ -10,6 +10,9 @@
   finds uses of Python 2 builtins (``xrange``) that the runtime provides.
 - :func:`course_file`: a file the course itself provides (CS231n's ``gradient_check.py``) is not
   the student's work and is not graded as such.
+- :func:`is_stub`, :func:`unwritten`: a function whose body is still the release's
+  ``raise NotImplementedError()`` (the leak check wants every student function so; a later
+  notebook falls back to a provided stand-in for one the student has not written yet).
 - :func:`skip_unavailable_imports`: an editor's stray auto-import (``from sqlalchemy import
   true``) of a module that does not exist where the code runs must not sink the whole file.
   Such an import statement is replaced by ``pass`` (line numbers stay), and a note says so;
@@ -213,6 +216,29 @@ def _guarded(tree: ast.Module) -> set[int]:
             for child in node.body:
                 inside.update(id(n) for n in ast.walk(child) if isinstance(n, (ast.Import, ast.ImportFrom)))
     return inside
+
+
+def is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Is ``node``'s body (its docstring aside) a lone ``raise NotImplementedError``?"""
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def unwritten(source: str, name: str) -> bool:
+    """Does ``source`` define the top-level function ``name`` as a stub (see :func:`is_stub`)?
+
+    False when it does not parse or defines ``name`` otherwise (the last definition counts).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    found = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    return bool(found) and is_stub(found[-1])
 
 
 def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> tuple[str, list[SkippedImport]]:

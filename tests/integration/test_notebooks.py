@@ -1,8 +1,8 @@
 """The notebooks in a real Jupyter kernel (nbclient + the venv's ipykernel).
 
 * every source notebook runs top to bottom on the embedded digits, every check passing;
-* every release notebook runs up to the first student function and stops there with a
-  NotImplementedError, nothing earlier failing;
+* every release notebook runs up to the first student function and stops at its test cell,
+  which says that it is not written yet, nothing earlier failing;
 * a release filled with the reference code (keyed by grade_id) runs top to bottom.
 """
 
@@ -89,7 +89,9 @@ def test_release_notebook_stops_at_the_first_student_function(name, release, tmp
                           and c.cell_type == "code")
     assert len(errors(nb)) == 1, "execution stops at the first error"
     first_error, ename = errors(nb)[0]
-    assert ename == "NotImplementedError"
+    error = next(o for o in nb.cells[first_error].outputs if o.output_type == "error")
+    gid = nb.cells[first_solution].metadata["nbgrader"]["grade_id"]
+    assert (ename, error["evalue"]) == ("AssertionError", f"{gid} is not written yet (it raises NotImplementedError)")
     next_code = next(i for i in range(first_solution + 1, len(nb.cells)) if nb.cells[i].cell_type == "code")
     assert first_error == next_code, "it stops right after the first student function, at its first use"
     before = [c for c in nb.cells[:first_error] if c.cell_type == "code"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import textwrap
 import zipfile
@@ -52,7 +53,7 @@ def test_release_contents(released):
     package = [f"linclass/assignments/{ASSIGNMENT}/{name}" for name in ("__init__.py", "checks.py", "spec.py")]
     assert files == ["README.md", "data.py", "gradient_check.ipynb", "linclass/__init__.py",
                      "linclass/assignments/__init__.py", *package, "linclass/errors.py", *student_side, "plots.py",
-                     "selfcheck.py", "slides.py", "softmax.ipynb", "svm.ipynb"]
+                     "requirements.txt", "selfcheck.py", "slides.py", "softmax.ipynb", "svm.ipynb"]
     assert not any(p.is_symlink() for p in rel.rglob("*"))
     assert (rel / "data.py").read_bytes() == (TASK.root / "shipped" / "data.py").read_bytes()
     with zipfile.ZipFile(course / "release" / f"{ASSIGNMENT}.zip") as zf:
@@ -60,6 +61,55 @@ def test_release_contents(released):
         assert names == [f"{ASSIGNMENT}/{f}" for f in files]
         assert zf.read(f"{ASSIGNMENT}/svm.ipynb") == (rel / "svm.ipynb").read_bytes()
     assert check_release(rel, TASK, SOURCE) == []
+
+
+def test_release_ships_the_students_requirements(released):
+    """A student's environment needs numpy, matplotlib, jupyterlab and scikit-learn (its bundled
+    digits), never nbgrader: everything the release imports is the standard library, a
+    requirement, or a file of the release."""
+    import ast
+    import sys
+
+    course, _ = released
+    rel = course / "release" / ASSIGNMENT
+    lines = [line.split("#")[0].strip() for line in (rel / "requirements.txt").read_text().splitlines()]
+    names = [re.split(r"[<>=!~ ]", line)[0] for line in lines if line]
+    assert names == ["numpy", "matplotlib", "jupyterlab", "scikit-learn"]
+    provides = {"numpy": {"numpy"}, "matplotlib": {"matplotlib"}, "jupyterlab": {"IPython", "ipykernel"},
+                "scikit-learn": {"sklearn"}}
+    local = {p.stem for p in rel.glob("*.py")} | {p.name for p in rel.iterdir() if p.is_dir()}
+    allowed = set(sys.stdlib_module_names) | set().union(*provides.values()) | local
+
+    def imports(source: str):
+        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.splitlines()))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                yield from (a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                yield node.module.split(".")[0]
+
+    used = {}
+    for path in rel.rglob("*"):
+        if path.suffix == ".py":
+            sources = [path.read_text()]
+        elif path.suffix == ".ipynb":
+            sources = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        else:
+            continue
+        for source in sources:
+            for name in imports(source):
+                used.setdefault(name, path.relative_to(rel).as_posix())
+    assert "nbgrader" not in used
+    assert {name: where for name, where in used.items() if name not in allowed} == {}
+
+
+def test_release_does_not_print_kernel_warnings(tmp_path, capfd):
+    """nbgrader validate's kernels warn that local TCP is unencrypted, on stderr, once per notebook."""
+    course = copy_course(COURSE, tmp_path / "course")
+    assert validate_source(course, course, [course / "source" / ASSIGNMENT / "gradient_check.ipynb"]) == []
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
 
 
 def test_release_is_reproducible(released, tmp_path):

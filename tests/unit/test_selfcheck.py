@@ -14,7 +14,7 @@ from kit import ASSIGNMENT, REFERENCE_DIR
 from kit import SOURCE as SOURCE_DIR
 
 from linclass.cli import main as cli_main
-from linclass.student import selfcheck
+from linclass.student import live, selfcheck
 
 CHECKS = ASSIGNMENT.module("checks")
 
@@ -162,3 +162,222 @@ def test_import_cells_under_nbgrader_autograde_reads_the_submission(tmp_path, mo
     ns: dict = {}
     selfcheck.import_cells("gradient_check.ipynb", ["eval_numerical_gradient"], ns)
     assert "eval_numerical_gradient" in ns
+
+
+# ------------------------------------------------------------- parts in notebook order, --part
+NOTEBOOK_ORDER = ["eval_numerical_gradient", "rel_error", "grad_check_sparse",  # gradient_check.ipynb
+                  "svm_loss_naive", "svm_loss_vectorized", "LinearClassifier.train", "LinearClassifier.predict",
+                  "LinearSVM.loss", "tune_hyperparameters",  # svm.ipynb
+                  "softmax_loss_naive", "softmax_loss_vectorized", "Softmax.loss"]  # softmax.ipynb
+
+
+def _listed_parts(out: str) -> list[str]:
+    names = set(ASSIGNMENT.spec.part_names)
+    return [line for line in out.splitlines() if line in names]
+
+
+def test_parts_are_listed_in_notebook_order(tmp_path):
+    code, out = run(SOURCE_DIR)
+    assert code == 0, out
+    assert _listed_parts(out) == NOTEBOOK_ORDER
+    release_like = tmp_path / "release"  # every solution cell a stub: the summary names them in order too
+    release_like.mkdir()
+    for name in ("gradient_check.ipynb", "svm.ipynb", "softmax.ipynb"):
+        nb = json.loads((SOURCE_DIR / name).read_text())
+        for cell in nb["cells"]:
+            if cell["metadata"].get("nbgrader", {}).get("solution") and cell["cell_type"] == "code":
+                cell["source"] = "".join(cell["source"]).replace("### BEGIN SOLUTION", "raise NotImplementedError()")
+        (release_like / name).write_text(json.dumps(nb))
+    code, out = run(release_like)
+    assert code == 1
+    assert out.split("not implemented yet: ")[-1].strip() == ", ".join(NOTEBOOK_ORDER) + "."
+
+
+def test_part_option_checks_one_part(capsys):
+    assert selfcheck.run_main(argv=[str(SOURCE_DIR), "--part", "svm_loss_vectorized"]) == 0
+    out = capsys.readouterr().out
+    assert _listed_parts(out) == ["svm_loss_vectorized"] and "Summary: 1 of 1 parts pass." in out
+    assert selfcheck.run_main(argv=["--part=LinearClassifier", str(SOURCE_DIR)]) == 0  # a class cell: its parts
+    assert _listed_parts(capsys.readouterr().out) == ["LinearClassifier.train", "LinearClassifier.predict"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--part", "svm_loss"], "no part 'svm_loss'; the parts are: eval_numerical_gradient, rel_error, "),
+    (["--part"], "--part needs a part name"),
+    (["--verbose"], "unknown option --verbose"),
+])
+def test_part_option_errors_are_one_line(capsys, argv, message):
+    assert selfcheck.run_main(argv=[str(SOURCE_DIR), *argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err + captured.out
+
+
+def test_linclass_check_has_the_part_option(capsys):
+    assert cli_main(["check", str(SOURCE_DIR), "--part", "rel_error"]) == 0
+    assert _listed_parts(capsys.readouterr().out) == ["rel_error"]
+
+
+def test_script_under_ipython_does_not_raise_systemexit(monkeypatch, capsys):
+    """`%run selfcheck.py` in a notebook: the report, and no SystemExit under it."""
+    monkeypatch.setattr(selfcheck, "in_ipython", lambda: True)
+    monkeypatch.setattr("sys.argv", ["selfcheck.py", "--part", "rel_error"])
+    selfcheck.script_main(here=SOURCE_DIR)  # returns: nothing to catch
+    out = capsys.readouterr().out
+    assert "save them first" in out and _listed_parts(out) == ["rel_error"]
+    monkeypatch.setattr(selfcheck, "in_ipython", lambda: False)
+    with pytest.raises(SystemExit) as exited:
+        selfcheck.script_main(here=SOURCE_DIR)
+    assert exited.value.code == 0
+
+
+# ------------------------------------------------------------------ the kernel's live objects
+def _solution(grade_id: str) -> str:
+    from linclass.course.notebook_builder import strip_markers
+
+    nb = json.loads((SOURCE_DIR / "svm.ipynb").read_text())
+    return next(strip_markers("".join(c["source"])) for c in nb["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id and c["cell_type"] == "code")
+
+
+def _run_cell(namespace: dict, source: str, name: str) -> None:
+    """Run ``source`` as IPython runs a cell: compiled under a file name whose text is in linecache."""
+    import linecache
+
+    filename = f"/tmp/ipykernel_0/{name}-{abs(hash(source))}.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+
+
+@pytest.fixture
+def kernel() -> dict:
+    """A kernel's globals after the svm notebook's setup cell and both loss cells (the reference)."""
+    ns = {"__name__": "__main__"}
+    _run_cell(ns, "from typing import Sequence\n\nimport numpy as np\n\nDELTA = 1.0\n", "setup")
+    for grade_id in ("svm_loss_naive", "svm_loss_vectorized"):
+        _run_cell(ns, _solution(grade_id), grade_id)
+    return ns
+
+
+def test_check_cell_passes_in_one_line(kernel):
+    out = io.StringIO()
+    report = live.check_cell("svm_loss_vectorized", kernel, out=out)
+    assert report.passed and bool(report)
+    assert out.getvalue().splitlines() == [
+        f"svm_loss_vectorized: all {len(report.results)} public checks pass (the grader also uses hidden inputs)"]
+
+
+def test_check_cell_diagnoses_the_live_function_not_the_file(kernel, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no notebook anywhere: only the kernel's objects count
+    buggy = _solution("svm_loss_vectorized").replace("    margins[rows, y] = 0\n", "")
+    _run_cell(kernel, buggy, "svm_loss_vectorized-edited")  # re-run after an edit, not saved
+    out = io.StringIO()
+    report = live.check_cell("svm_loss_vectorized", kernel, out=out)
+    assert not report.passed
+    assert "FAIL  slides: cat/car/frog" in out.getvalue()
+    assert report.summary.startswith("svm_loss_vectorized: the slides' cat/car/frog table gives 2.9, 0, 12.9")
+    assert "exactly 1 too high: the sum must skip the correct class j = y_i" in report.summary
+
+
+def test_check_cell_finds_loops_in_the_cell_that_ran(kernel):
+    looped = _solution("svm_loss_vectorized").replace(
+        "    margins[rows, y] = 0\n", "    for i in range(num_train):\n        margins[i, y[i]] = 0\n")
+    _run_cell(kernel, looped, "svm_loss_vectorized-looped")
+    out = io.StringIO()
+    report = live.check_cell("svm_loss_vectorized", kernel, out=out)
+    assert not report.passed
+    assert "FAIL  no Python loops: a for loop at line" in out.getvalue()
+    assert "of svm_loss_vectorized: use array operations instead" in out.getvalue()
+
+
+def test_check_cell_names_the_students_line(kernel):
+    crash = _solution("svm_loss_naive").replace("    loss /= num_train\n", "    loss /= num_train - num_train\n")
+    _run_cell(kernel, crash, "svm_loss_naive-crash")
+    report = live.check_cell("svm_loss_naive", kernel, out=io.StringIO())
+    assert "raised ZeroDivisionError: float division by zero (line " in report.summary
+    assert "of your svm_loss_naive)" in report.summary
+
+
+def test_check_cell_of_an_unwritten_function(kernel):
+    _run_cell(kernel, "def svm_loss_naive(W, X, y, reg):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n",
+              "stub")
+    out = io.StringIO()
+    report = live.check_cell("svm_loss_naive", kernel, out=out)
+    assert not report.passed
+    assert report.summary == "svm_loss_naive is not written yet (it raises NotImplementedError)"
+    assert out.getvalue().strip() == report.summary
+
+
+def test_check_cell_before_its_cell_ran(kernel):
+    del kernel["svm_loss_vectorized"]
+    report = live.check_cell("svm_loss_vectorized", kernel, out=io.StringIO())
+    assert report.summary == ("svm_loss_vectorized: svm_loss_vectorized is not defined "
+                              "(run the cell that defines it first)")
+
+
+def test_check_cell_of_an_unwritten_class(kernel):
+    _run_cell(kernel, "class LinearClassifier:\n    def train(self, X, y, **kw):\n        raise NotImplementedError()\n"
+              "\n    def predict(self, X):\n        raise NotImplementedError()\n", "stub")
+    report = live.check_cell("LinearClassifier", kernel, out=io.StringIO())
+    assert report.summary == ("LinearClassifier.train, LinearClassifier.predict are not written yet "
+                              "(they raise NotImplementedError)")
+
+
+def test_check_cell_of_an_unknown_cell_is_one_clear_error(kernel):
+    with pytest.raises(selfcheck.CodeLoadError, match="has no solution cell 'svm'"):
+        live.check_cell("svm", kernel)
+
+
+# --------------------------------------------------------- a later notebook before an earlier one
+def _gradient_check_release_copy(tmp_path: Path, stub: str) -> Path:
+    """gradient_check.ipynb with the cell ``stub`` as the release has it."""
+    nb = json.loads((SOURCE_DIR / "gradient_check.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == stub and cell["cell_type"] == "code":
+            head = '    """'.join("".join(cell["source"]).split('    """', 2)[:2])  # up to the docstring's end
+            cell["source"] = head + '    """\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+    (tmp_path / "gradient_check.ipynb").write_text(json.dumps(nb))
+    return tmp_path
+
+
+def test_import_cells_stands_in_for_an_unwritten_grad_check_sparse(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(_gradient_check_release_copy(tmp_path, "grad_check_sparse"))
+    ns: dict = {}
+    out = io.StringIO()
+    ev, rel, gcs = selfcheck.import_cells("gradient_check.ipynb",
+                                          ["eval_numerical_gradient", "rel_error", "grad_check_sparse"], ns, out=out)
+    assert out.getvalue() == "your grad_check_sparse is not written yet: using the provided one\n"
+    assert gcs is ns["grad_check_sparse"] is CHECKS.PROVIDED["grad_check_sparse"]
+    x = np.random.RandomState(0).randn(4, 3)
+    right = gcs(lambda w: float(np.sum(w ** 3)), x, 3 * x ** 2, num_checks=5, seed=1)
+    wrong = gcs(lambda w: float(np.sum(w ** 3)), x, 3.3 * x ** 2, num_checks=5, seed=1)
+    assert right.shape == (5,) and np.max(right) < 1e-7 and np.min(wrong) > 1e-3
+    assert rel(np.array([1.0]), np.array([1.0])) == 0.0  # the written ones are the student's own
+
+
+def test_import_cells_keeps_a_written_function(tmp_path, monkeypatch):
+    monkeypatch.chdir(_gradient_check_release_copy(tmp_path, "rel_error"))  # no stand-in for rel_error
+    ns: dict = {}
+    out = io.StringIO()
+    selfcheck.import_cells("gradient_check.ipynb", ["rel_error", "grad_check_sparse"], ns, out=out)
+    assert out.getvalue() == ""
+    assert ns["grad_check_sparse"] is not CHECKS.PROVIDED["grad_check_sparse"]
+    with pytest.raises(NotImplementedError):
+        ns["rel_error"](1.0, 1.0)
+
+
+def test_a_classifier_cell_does_not_take_the_blame_for_an_unwritten_loss(kernel):
+    """LinearSVM.loss written, svm_loss_vectorized not yet: its learning check is skipped with a
+    note naming the unwritten function (not "LinearSVM.loss is not written yet")."""
+    nb = json.loads((SOURCE_DIR / "svm.ipynb").read_text())
+    from linclass.course.notebook_builder import strip_markers
+
+    for grade_id in ("LinearClassifier", "LinearSVM"):
+        _run_cell(kernel, next(strip_markers("".join(c["source"])) for c in nb["cells"]
+                               if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id), grade_id)
+    _run_cell(kernel, "def svm_loss_vectorized(W, X, y, reg):\n    raise NotImplementedError()\n", "stub")
+    out = io.StringIO()
+    report = live.check_cell("LinearSVM", kernel, out=out)
+    assert report.passed, out.getvalue()
+    assert "skip  learns easy data (> 90% accuracy): your svm_loss_vectorized is not written yet" in out.getvalue()

@@ -24,12 +24,21 @@ TIMING_CELL = """
     tic = time.perf_counter()
     loss_vec, grad_vec = {prefix}_loss_vectorized(W, X_dev, y_dev, 5e-6)
     t_vec = time.perf_counter() - tic
-    print(f"naive {loss_naive:.6f} in {t_naive * 1e3:.2f} ms; vectorized {loss_vec:.6f} in {t_vec * 1e3:.2f} ms "
-          f"({t_naive / max(t_vec, 1e-9):.0f}x faster)")
-    print(f"difference: loss {abs(loss_naive - loss_vec):.2e}, gradient (Frobenius) "
-          f"{np.linalg.norm(grad_naive - grad_vec):.2e}")
-    assert abs(loss_naive - loss_vec) < 1e-9 and np.linalg.norm(grad_naive - grad_vec) < 1e-9
+    # First the results: a fast wrong answer is not an achievement.
+    loss_diff, grad_diff = abs(loss_naive - loss_vec), np.linalg.norm(grad_naive - grad_vec)
+    print(f"difference: loss {loss_diff:.2e}, gradient (Frobenius) {grad_diff:.2e}")
+    assert loss_diff < 1e-9 and grad_diff < 1e-9, (
+        f"naive and vectorized disagree (loss {loss_naive:.6f} vs {loss_vec:.6f}): fix that before timing them")
+    print(f"naive {t_naive * 1e3:.2f} ms, vectorized {t_vec * 1e3:.2f} ms: "
+          f"{t_naive / max(t_vec, 1e-9):.0f}x faster, with the same results")
 """
+
+
+def selfcheck_cell(grade_id: str) -> str:
+    """The visible part of a test cell: the public self-check of ``grade_id`` on the live kernel."""
+    return (f"from selfcheck import check_cell\n\n"
+            f"_report = check_cell(\"{grade_id}\", globals())  # the public checks, on your code as it runs here\n"
+            f"assert _report.passed, _report.summary")
 
 
 def case_code(seed: int, n: int, d: int, c: int, scale: float = 1.0) -> str:
@@ -78,10 +87,13 @@ inputs.
 
 **How to work.** Write your code only in the cells that say `# YOUR CODE HERE` (replace the
 `raise NotImplementedError()` line). Do not edit the read-only cells: the tests in them are
-restored from the original before grading. Some tests are hidden; the visible ones use the
-numbers from the lecture slides. Before you submit, run the public self-check in this folder:
+restored from the original before grading. Each test cell runs the public self-check of its
+function on your code as it is in this kernel (run your cell first; saving is not needed) and
+prints what is wrong and a hint; the grader adds hidden tests. Before you submit, run the whole
+public self-check in this folder:
 
-    python selfcheck.py            # or, in a notebook cell:  !python selfcheck.py
+    python selfcheck.py            # or, in a notebook cell:  %run selfcheck.py
+    python selfcheck.py --part svm_loss_vectorized    # one part only
 
 It checks your functions against the slides' numbers, compares your analytic gradients with
 numeric ones, and your naive with your vectorized code. It needs no solutions.
@@ -174,7 +186,8 @@ plt.show()
 LOAD_GRADCHECK = """
 from selfcheck import import_cells
 
-# Your own gradient-check functions, loaded from the solution cells of gradient_check.ipynb.
+# Your own gradient-check functions, loaded from the solution cells of gradient_check.ipynb
+# (if your grad_check_sparse is not written yet, a provided checker stands in for it, with a note).
 eval_numerical_gradient, rel_error, grad_check_sparse = import_cells(
     "gradient_check.ipynb", ["eval_numerical_gradient", "rel_error", "grad_check_sparse"], globals())
 """

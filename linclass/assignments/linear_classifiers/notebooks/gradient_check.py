@@ -7,7 +7,7 @@ import nbformat
 from linclass.assignments.linear_classifiers.shipped import slides
 from linclass.course.notebook_builder import Builder, NotebookSource
 
-from .common import INTRO_CONVENTIONS, setup_code
+from .common import INTRO_CONVENTIONS, selfcheck_cell, setup_code
 
 
 def build_gradient_check(source: NotebookSource) -> nbformat.NotebookNode:
@@ -48,19 +48,7 @@ def build_gradient_check(source: NotebookSource) -> nbformat.NotebookNode:
     Return a float array shaped like `x`.
     """)
     b.solution("eval_numerical_gradient")
-    b.tests("eval_numerical_gradient", """
-    # The slides' calculus example: L(w) = w**2 + 3 has gradient 2w = 4 at w = 2.
-    _x = np.array([2.0])
-    _g = eval_numerical_gradient(lambda w: float(np.sum(w ** 2 + 3)), _x)
-    assert _g.shape == (1,), f"the gradient must be shaped like x, got {_g.shape}"
-    assert abs(_g[0] - 4.0) < 1e-6, f"d(w**2 + 3)/dw at 2 is 4, got {_g[0]}"
-    assert _x[0] == 2.0, "x must be restored after the perturbations"
-    # A 2-D input and centered (not forward) accuracy.
-    _x = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -0.5]])
-    _g = eval_numerical_gradient(lambda v: float(np.sum(np.sin(v))), _x)
-    assert _g.shape == _x.shape
-    assert np.max(np.abs(_g - np.cos(_x))) < 1e-8, "use centered differences (f(x+h) - f(x-h)) / (2h)"
-    """, """
+    b.tests("eval_numerical_gradient", selfcheck_cell("eval_numerical_gradient"), """
     _rs = np.random.RandomState(7)
     _a, _b, _x = _rs.randn(3, 4), _rs.randn(3, 4), _rs.randn(3, 4)
     _x0 = _x.copy()
@@ -80,13 +68,7 @@ def build_gradient_check(source: NotebookSource) -> nbformat.NotebookNode:
     Return a Python `float`.
     """)
     b.solution("rel_error")
-    b.tests("rel_error", """
-    assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
-    _e = rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.2]))
-    assert isinstance(_e, float), f"return a Python float, got {type(_e).__name__}"
-    assert abs(_e - 0.2 / 4.2) < 1e-12, f"the largest |x - y| / (|x| + |y|) here is 0.2 / 4.2, got {_e}"
-    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0, "two zeros are equal (no division by zero)"
-    """, """
+    b.tests("rel_error", selfcheck_cell("rel_error"), """
     _rs = np.random.RandomState(11)
     _a, _b = _rs.randn(5, 3), _rs.randn(5, 3)
     assert abs(rel_error(_a, _b) - float(np.max(np.abs(_a - _b) / np.maximum(1e-8, np.abs(_a) + np.abs(_b))))) < 1e-12
@@ -103,16 +85,7 @@ def build_gradient_check(source: NotebookSource) -> nbformat.NotebookNode:
     just print them). Restore `x` as before.
     """)
     b.solution("grad_check_sparse")
-    b.tests("grad_check_sparse", """
-    _x = np.random.RandomState(0).randn(4, 5)
-    _x0 = _x.copy()
-    _errs = grad_check_sparse(lambda v: float(np.sum(v ** 3)), _x, 3 * _x ** 2, num_checks=6, seed=0)
-    assert isinstance(_errs, np.ndarray) and _errs.shape == (6,), "return one relative error per check"
-    assert np.max(_errs) < 1e-7, f"an exact analytic gradient must pass, got errors {_errs}"
-    assert np.array_equal(_x, _x0), "x must be restored"
-    _errs = grad_check_sparse(lambda v: float(np.sum(v ** 3)), _x, 3.3 * _x ** 2, num_checks=6, seed=0)
-    assert np.min(_errs) > 1e-3, "a wrong analytic gradient must show large errors"
-    """, """
+    b.tests("grad_check_sparse", selfcheck_cell("grad_check_sparse"), """
     _rs = np.random.RandomState(5)
     _x = _rs.randn(3, 7)
     _wrong = 2 * _x + _rs.rand(3, 7)

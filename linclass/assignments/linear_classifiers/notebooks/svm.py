@@ -16,6 +16,7 @@ from .common import (
     TEMPLATES,
     _heatmap_code,
     loss_expectations,
+    selfcheck_cell,
     setup_code,
     timing_cell,
 )
@@ -69,19 +70,8 @@ def build_svm(source: NotebookSource) -> nbformat.NotebookNode:
     with `reg = {slides.CAT_CAR_FROG_REG}`, `sum(W**2)` = 89.54 and the loss is {slides.CAT_CAR_FROG_SVM_LOSS_REG}).
     """)
     b.solution("svm_loss_naive")
-    b.tests("svm_loss_naive", """
-    from slides import CAT_CAR_FROG, CAT_CAR_FROG_REG, CAT_CAR_FROG_SVM_DW, CAT_CAR_FROG_SVM_LOSS_REG
-
-    _ex = CAT_CAR_FROG
-    _per = [svm_loss_naive(_ex.W, _ex.X[i:i + 1], _ex.y[i:i + 1], 0.0)[0] for i in range(3)]
-    assert np.allclose(_per, [2.9, 0.0, 12.9]), f"per-example losses must be 2.9, 0, 12.9 (slides), got {_per}"
-    _loss, _dW = svm_loss_naive(_ex.W, _ex.X, _ex.y, 0.0)
-    assert abs(_loss - 5.266667) < 1e-5, f"the mean is 5.27 (slides), got {_loss}"
-    assert _dW.shape == _ex.W.shape, "dW must be shaped like W"
-    assert np.allclose(_dW, CAT_CAR_FROG_SVM_DW), "gradient of the slides' table is wrong"
-    _loss, _ = svm_loss_naive(_ex.W, _ex.X, _ex.y, CAT_CAR_FROG_REG)
-    assert abs(_loss - CAT_CAR_FROG_SVM_LOSS_REG) < 1e-5, "add reg * sum(W**2) to the mean loss"
-    """, loss_expectations(ref_svm.svm_loss_naive, 101, 9, 6, 4, 0.0) + "\n" +
+    b.tests("svm_loss_naive", selfcheck_cell("svm_loss_naive"),
+        loss_expectations(ref_svm.svm_loss_naive, 101, 9, 6, 4, 0.0) + "\n" +
         loss_expectations(ref_svm.svm_loss_naive, 102, 12, 5, 3, 0.7, scale=0.5) + "\n" +
         "assert np.array_equal(_W, np.random.RandomState(102).randn(5, 3) * 0.5), 'inputs must not change'")
     b.md("""
@@ -125,18 +115,8 @@ def build_svm(source: NotebookSource) -> nbformat.NotebookNode:
     (1 for every positive margin, minus the number of positive margins in the correct class).
     """)
     b.solution("svm_loss_vectorized")
-    b.tests("svm_loss_vectorized", """
-    from slides import CAT_CAR_FROG, CAT_CAR_FROG_SVM_DW
-
-    _loss, _dW = svm_loss_vectorized(CAT_CAR_FROG.W, CAT_CAR_FROG.X, CAT_CAR_FROG.y, 0.0)
-    assert abs(_loss - 5.266667) < 1e-5, f"the slides' table gives 5.27, got {_loss}"
-    assert np.allclose(_dW, CAT_CAR_FROG_SVM_DW)
-    _W = 0.001 * np.random.RandomState(1).randn(X_dev.shape[1], num_classes)
-    _ln, _gn = svm_loss_naive(_W, X_dev, y_dev, 0.05)
-    _lv, _gv = svm_loss_vectorized(_W, X_dev, y_dev, 0.05)
-    assert abs(_ln - _lv) < 1e-9, f"naive and vectorized losses differ: {_ln} vs {_lv}"
-    assert np.linalg.norm(_gn - _gv) < 1e-9, "naive and vectorized gradients differ"
-    """, loss_expectations(ref_svm.svm_loss_vectorized, 201, 15, 7, 5, 0.0) + "\n" +
+    b.tests("svm_loss_vectorized", selfcheck_cell("svm_loss_vectorized"),
+        loss_expectations(ref_svm.svm_loss_vectorized, 201, 15, 7, 5, 0.0) + "\n" +
         loss_expectations(ref_svm.svm_loss_vectorized, 202, 1, 4, 2, 0.3) + "\n" +
         loss_expectations(ref_svm.svm_loss_vectorized, 203, 40, 9, 10, 1e-3, scale=0.01))
     b.md("Naive against vectorized: the two must agree, and the vectorized one should be much faster.")
@@ -193,37 +173,14 @@ def build_svm(source: NotebookSource) -> nbformat.NotebookNode:
     """)
     b.solution("LinearClassifier")
     b.solution("LinearSVM")
-    b.tests("LinearClassifier", """
-    class _Probe(LinearClassifier):
-        \"\"\"Records each minibatch and returns a known gradient.\"\"\"
-        def __init__(self):
-            super().__init__()
-            self.calls = []
-
-        def loss(self, X_batch, y_batch, reg):
-            self.calls.append((X_batch.shape, y_batch.shape, reg))
-            return float(len(self.calls)), np.ones_like(self.W)
-
-    _p = _Probe()
-    _p.W = np.zeros((X_dev.shape[1], num_classes))
-    _hist = _p.train(X_dev, y_dev, learning_rate=0.1, reg=0.25, num_iters=5, batch_size=7, seed=0)
-    assert list(_hist) == [1.0, 2.0, 3.0, 4.0, 5.0], "return the loss of every step"
-    assert all(c == ((7, X_dev.shape[1]), (7,), 0.25) for c in _p.calls), "each step: one minibatch of batch_size"
-    assert np.allclose(_p.W, -0.5), "each step moves W by -learning_rate * gradient (and keeps a W you set)"
-    _p = _Probe()
-    _p.train(X_dev, y_dev, num_iters=1, batch_size=3, seed=0)
-    assert _p.W.shape == (X_dev.shape[1], num_classes), "W is (D, C) with C = max label + 1"
-    _pred = _p.predict(X_dev)
-    assert _pred.shape == (len(X_dev),) and np.issubdtype(_pred.dtype, np.integer), "predict returns int labels"
-    assert np.array_equal(_pred, np.argmax(X_dev @ _p.W, axis=1))
-    """, """
+    b.tests("LinearClassifier", selfcheck_cell("LinearClassifier"), """
     class _Probe2(LinearClassifier):
-        def __init__(self):
-            super().__init__()
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
             self.seen = []
 
-        def loss(self, X_batch, y_batch, reg):
-            self.seen.append(np.array(X_batch[:, 0]))
+        def loss(self, X_rows, y_rows, reg):
+            self.seen.append(np.array(X_rows[:, 0]))
             return 0.0, np.zeros_like(self.W)
 
     _Xp = np.hstack([np.arange(50.0)[:, None], np.ones((50, 2))])
@@ -239,14 +196,7 @@ def build_svm(source: NotebookSource) -> nbformat.NotebookNode:
     _p.W = np.eye(3, 4) * 5.0
     assert np.array_equal(_p.predict(np.array([[0.0, 2.0, 0.0], [1.0, 0.0, 0.0]])), [1, 0])
     """)
-    b.tests("LinearSVM", """
-    _W = 0.001 * np.random.RandomState(3).randn(X_dev.shape[1], num_classes)
-    _svm = LinearSVM()
-    _svm.W = _W
-    _l, _g = _svm.loss(X_dev, y_dev, 0.1)
-    _lr, _gr = svm_loss_vectorized(_W, X_dev, y_dev, 0.1)
-    assert abs(_l - _lr) < 1e-12 and np.allclose(_g, _gr), "LinearSVM.loss is svm_loss_vectorized on self.W"
-    """, """
+    b.tests("LinearSVM", selfcheck_cell("LinearSVM"), """
     _svm = LinearSVM()
     _svm.W = np.zeros((X_dev.shape[1], num_classes))
     assert abs(_svm.loss(X_dev, y_dev, 0.0)[0] - (num_classes - 1)) < 1e-12
@@ -278,21 +228,14 @@ def build_svm(source: NotebookSource) -> nbformat.NotebookNode:
     `seed` to every `train` call.
     """)
     b.solution("tune_hyperparameters")
-    b.tests("tune_hyperparameters", """
-    _best, _best_val, _res = tune_hyperparameters(LinearSVM, X_dev, y_dev, X_val, y_val, [1e-3, 1e-2], [1e-2],
-                                                  num_iters=20, batch_size=50, seed=0)
-    assert set(_res) == {(1e-3, 1e-2), (1e-2, 1e-2)}, "one result per (lr, reg) pair"
-    assert all(len(v) == 2 and 0 <= v[0] <= 1 and 0 <= v[1] <= 1 for v in _res.values())
-    assert abs(_best_val - max(v[1] for v in _res.values())) < 1e-12, "best_val is the best validation accuracy"
-    assert abs(np.mean(_best.predict(X_val) == y_val) - _best_val) < 1e-12, "return the best model"
-    """, """
+    b.tests("tune_hyperparameters", selfcheck_cell("tune_hyperparameters"), """
     _log, _objects = [], []
     _table = {(0.5, 3): (0.96, 0.5), (0.5, 4): (0.48, 0.625), (0.5, 5): (0.72, 0.25),
               (0.25, 3): (0.2, 0.125), (0.25, 4): (1.0, 0.5), (0.25, 5): (0.6, 0.875)}
     _labels_a, _labels_b = np.arange(25) % 4, np.arange(8) % 4
 
     class _Fake:
-        def __init__(self):
+        def __init__(self, *args, **kwargs):
             _objects.append(self)
 
         def train(self, X_tr, y_tr, learning_rate=0.0, reg=0.0, num_iters=0, batch_size=0, **unused):
