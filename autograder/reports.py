@@ -17,6 +17,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .verdicts import not_attempted
+
 
 def _order(grading) -> dict[str, int]:
     """Part name -> its place in the assignment (the order students meet the parts)."""
@@ -110,25 +112,63 @@ def junit_xml(grading, outcomes: Sequence, execution_time: float) -> bytes:
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
+def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict:
+    """Part -> the one reason it earns nothing to fix check by check (None for the other parts).
+
+    A part is said in one line when every failed check of it failed for the part as a whole
+    (missing, its file did not load, ...) or met the skeleton's ``raise NotImplementedError``
+    in the part's own function: "not attempted (raises NotImplementedError)".
+    """
+    failed: OrderedDict[str, list] = OrderedDict()
+    for o in sorted(outcomes, key=lambda o: order.get(o.part, len(order))):
+        failed.setdefault(o.part, [])
+        if o.status != "passed":
+            failed[o.part].append(o)
+    reasons: OrderedDict[str, str | None] = OrderedDict()
+    for part, outs in failed.items():
+        function = part.rpartition(".")[2]
+        if outs and all(not_attempted(o.output) == function for o in outs):
+            reasons[part] = "not attempted (raises NotImplementedError)"
+        elif outs and all(o.whole_part for o in outs) and len({o.output for o in outs}) == 1:
+            reasons[part] = outs[0].output
+        else:
+            reasons[part] = None
+    return reasons
+
+
 def feedback_md(grading, outcomes: Sequence) -> str:
-    """The student's feedback in Markdown."""
+    """The student's feedback in Markdown.
+
+    A part that is missing, did not load or is not attempted is one line with its reason;
+    the other failures are one section per check, with the diagnosed misconceptions.
+    """
     score = sum(o.score for o in outcomes)
     max_score = sum(o.max_score for o in outcomes)
     lines = [f"# Feedback for {grading.student_id}", "", f"**Score: {score:g} / {max_score:g}**", ""]
     for note in notes(grading):
         lines.append(f"> {note}")
     order = _order(grading)
+    totals = part_totals(outcomes, order)
     lines += ["", "| part | points |", "|---|---|"]
-    for part, (got, most) in part_totals(outcomes, order).items():
+    for part, (got, most) in totals.items():
         mark = "✅" if got == most else ("⚠️" if got else "❌")
         lines.append(f"| {part} | {got:g} / {most:g} {mark} |")
     failed = [o for o in outcomes if o.status != "passed"]
     if failed:
         lines += ["", "## What to fix", ""]
+        reasons = whole_part_reasons(outcomes, order)
+        for part, reason in reasons.items():
+            if reason is not None:
+                got, most = totals[part]
+                text = reason.replace("\n", "\n  ")  # a multi-line reason stays inside its list item
+                lines.append(f"- **{part}** ({got:g} / {most:g}): {text}")
+        if any(r is not None for r in reasons.values()):
+            lines.append("")
         hinted: set[str] = set()
-        totals = part_totals(outcomes, order)
         said: set[tuple[str, str]] = set()
         for o in sorted(failed, key=lambda o: order.get(o.part, len(order))):
+            if reasons.get(o.part) is not None:
+                continue
             if o.whole_part:  # one entry per part and reason, not one per check
                 if (o.part, o.output) in said:
                     continue
@@ -148,9 +188,26 @@ def feedback_md(grading, outcomes: Sequence) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where /proc allows (022 otherwise)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a report is never half-written."""
+    """Write via a temporary file and rename, so a report is never half-written.
+
+    The file gets the mode of any file the grader creates (0644 under the usual umask, like
+    grader.log), not mkstemp's private 0600: the course's group reads the reports.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o666 & ~_umask())
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
