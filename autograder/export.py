@@ -3,7 +3,9 @@
 nbgrader's CSV exporter (``nbgrader/plugins/export.py``, ``CsvExportPlugin``) writes one row
 per (assignment, student) with the columns :data:`NBGRADER_COLUMNS`.  A course that keeps
 nbgrader's gradebook, or any tool that already reads that CSV, can take linclass grades
-as they are: ``raw_score`` and ``score`` are the linclass total, ``late_submission_penalty``
+as they are: ``raw_score`` and ``score`` are the linclass total so far (the written answers
+once ``linclass merge-manual`` has added them), ``max_score`` the whole assignment's as in
+nbgrader (autograded and manually graded points), ``late_submission_penalty``
 is 0 (linclass does not apply late penalties), ``timestamp`` is the submission's nbgrader
 ``timestamp.txt`` when there is one, and the name/email columns are empty (linclass knows
 only student ids).
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from linclass.assignment import Assignment
+
+from .written import totals_of
 
 #: The header of ``nbgrader export`` (nbgrader 0.9, CsvExportPlugin), in order.
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -77,11 +81,12 @@ def nbgrader_rows(report_dirs: Iterable[Path], assignment: str, duedate: str = "
         except FileNotFoundError:
             continue
         meta = read_meta(d, assignment)
+        total = totals_of(results)
         rows.append({"assignment": meta.get("assignment") or assignment, "duedate": duedate,
                      "timestamp": meta.get("timestamp", ""), "student_id": d.name, "last_name": "",
-                     "first_name": "", "email": "", "raw_score": float(results["score"]),
-                     "late_submission_penalty": 0.0, "score": max(0.0, float(results["score"])),
-                     "max_score": float(results["max_score"])})
+                     "first_name": "", "email": "", "raw_score": total.score,
+                     "late_submission_penalty": 0.0, "score": max(0.0, total.score),
+                     "max_score": total.max_score})
     return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
 
 

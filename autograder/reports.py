@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .verdicts import not_attempted
+from .written import TAG, Totals, total_text, written_record
 
 
 def _order(grading) -> dict[str, int]:
@@ -64,18 +65,32 @@ def part_totals(outcomes: Iterable, order: dict[str, int]) -> OrderedDict:
     return totals
 
 
+def totals(grading, outcomes: Sequence) -> Totals:
+    """The autograded points of ``outcomes`` and the written answers still to be graded."""
+    record = written_record(grading.config.written)
+    return Totals(sum(o.score for o in outcomes), sum(o.max_score for o in outcomes),
+                  record.get("max_score", 0.0), record.get("questions", 0))
+
+
 def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
-    """The Gradescope ``results.json`` document."""
+    """The Gradescope ``results.json`` document.
+
+    ``score`` and ``max_score`` are the tests' sums (the autograded checks, until
+    ``linclass merge-manual`` adds the written answers as tests); the written answers still to
+    be graded are described in ``extra_data["written"]`` (:mod:`autograder.written`).
+    Each test is tagged with its part, then with its report tag when it has one (``slides``).
+    """
     order = _order(grading)
-    score = sum(o.score for o in outcomes)
-    max_score = sum(o.max_score for o in outcomes)
-    header = [f"Student {grading.student_id}: {score:g} / {max_score:g} points."] + notes(grading)
+    total = totals(grading, outcomes)
+    header = [f"Student {grading.student_id}: {total_text(total)}."] + notes(grading)
+    record = written_record(grading.config.written)
     return {
-        "score": round(score, 4),
-        "max_score": round(max_score, 4),
+        "score": round(total.score, 4),
+        "max_score": round(total.autograded_max, 4),
         "sandbox": grading.sandbox,
         "execution_time": round(execution_time, 3),
         "output": "\n".join(header),
+        **({"extra_data": {TAG: record}} if record else {}),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -86,7 +101,7 @@ def results_json(grading, outcomes: Sequence, execution_time: float) -> dict:
                 "status": o.status,
                 "output": test_output(o),
                 "visibility": "visible",
-                "tags": [o.tag],
+                "tags": list(dict.fromkeys([o.part, o.tag])),
                 **({"extra_data": {"misconceptions": [m.id for m in o.misconceptions],
                                    "misconception_titles": [m.title for m in o.misconceptions]}}
                    if o.misconceptions else {}),
@@ -136,30 +151,47 @@ def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict
     return reasons
 
 
+def score_line(total: Totals) -> str:
+    """The first line of feedback.md (``linclass merge-manual`` rewrites it with the TA's points)."""
+    return f"**Score: {total_text(total)}**"
+
+
+def written_rows(total: Totals) -> list[str]:
+    """The written answers' row of feedback.md's table (none when the assignment has none)."""
+    if not total.written_max:
+        return []
+    if total.pending:
+        return [f"| {WRITTEN_ROW} | {total.written_max:g} points, to be graded by your instructor |"]
+    return [f"| {WRITTEN_ROW} | {total.written:g} / {total.written_max:g} |"]
+
+
+#: The first cell of the written answers' row in feedback.md.
+WRITTEN_ROW = "written answers"
+
+
 def feedback_md(grading, outcomes: Sequence) -> str:
     """The student's feedback in Markdown.
 
     A part that is missing, did not load or is not attempted is one line with its reason;
     the other failures are one section per check, with the diagnosed misconceptions.
     """
-    score = sum(o.score for o in outcomes)
-    max_score = sum(o.max_score for o in outcomes)
-    lines = [f"# Feedback for {grading.student_id}", "", f"**Score: {score:g} / {max_score:g}**", ""]
+    lines = [f"# Feedback for {grading.student_id}", "", score_line(totals(grading, outcomes)), ""]
     for note in notes(grading):
         lines.append(f"> {note}")
     order = _order(grading)
-    totals = part_totals(outcomes, order)
+    parts = part_totals(outcomes, order)
     lines += ["", "| part | points |", "|---|---|"]
-    for part, (got, most) in totals.items():
+    for part, (got, most) in parts.items():
         mark = "✅" if got == most else ("⚠️" if got else "❌")
         lines.append(f"| {part} | {got:g} / {most:g} {mark} |")
+    lines += written_rows(totals(grading, outcomes))
     failed = [o for o in outcomes if o.status != "passed"]
     if failed:
         lines += ["", "## What to fix", ""]
         reasons = whole_part_reasons(outcomes, order)
         for part, reason in reasons.items():
             if reason is not None:
-                got, most = totals[part]
+                got, most = parts[part]
                 text = reason.replace("\n", "\n  ")  # a multi-line reason stays inside its list item
                 lines.append(f"- **{part}** ({got:g} / {most:g}): {text}")
         if any(r is not None for r in reasons.values()):
@@ -173,7 +205,7 @@ def feedback_md(grading, outcomes: Sequence) -> str:
                 if (o.part, o.output) in said:
                     continue
                 said.add((o.part, o.output))
-                got, most = totals[o.part]
+                got, most = parts[o.part]
                 lines.append(f"### {o.part} ({got:g} / {most:g})")
             else:
                 lines.append(f"### {test_name(o)} (0 / {o.max_score:g})")

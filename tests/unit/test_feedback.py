@@ -29,7 +29,7 @@ def failed_call(message: str, detail: str, kind: str = "exception") -> CallResul
 def grading(student_id: str = "cy") -> SimpleNamespace:
     submission = SimpleNamespace(problems=[], tamper=[], notes=[])
     return SimpleNamespace(student_id=student_id, assignment=ASSIGNMENT, submission=submission, notes=[],
-                           internal_errors=[], sandbox={"level": "none"})
+                           internal_errors=[], sandbox={"level": "none"}, config=load_config(ASSIGNMENT))
 
 
 def test_a_stub_is_not_attempted_without_a_traceback():
