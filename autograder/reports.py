@@ -232,7 +232,7 @@ def _umask() -> int:
     return 0o022
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file and rename, so a report is never half-written.
 
     The file gets the mode of any file the grader creates (0644 under the usual umask, like
@@ -250,8 +250,8 @@ def write_reports(out_dir: Path, grading, outcomes: Sequence, execution_time: fl
     out_dir.mkdir(parents=True, exist_ok=True)
     results = results_json(grading, outcomes, execution_time)
     if grading.internal_errors:
-        _atomic_write(out_dir / "grader-errors.log", "\n\n".join(grading.internal_errors).encode())
-    _atomic_write(out_dir / "junit.xml", junit_xml(grading, outcomes, execution_time))
-    _atomic_write(out_dir / "feedback.md", feedback_md(grading, outcomes).encode())
-    _atomic_write(out_dir / "results.json", json.dumps(results, indent=2).encode())  # last: marks completion
+        atomic_write(out_dir / "grader-errors.log", "\n\n".join(grading.internal_errors).encode())
+    atomic_write(out_dir / "junit.xml", junit_xml(grading, outcomes, execution_time))
+    atomic_write(out_dir / "feedback.md", feedback_md(grading, outcomes).encode())
+    atomic_write(out_dir / "results.json", json.dumps(results, indent=2).encode())  # last: marks completion
     return results
