@@ -124,3 +124,16 @@ def test_results_json_keeps_the_short_reason_per_test():
     stub = [t for t in tests if t["name"].startswith("softmax_loss_vectorized:")]
     assert stub and all(t["output"] == "not attempted (softmax_loss_vectorized raises NotImplementedError)"
                         for t in stub)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "submissions"
+
+
+def test_a_single_notebook_graded_alone_names_the_missing_notebooks(tmp_path):
+    from autograder.submission import load_submission
+
+    alone = tmp_path / "svm (1).ipynb"  # renamed by a download: still known by its cells
+    alone.write_bytes((EXAMPLES / "ada_complete" / "svm.ipynb").read_bytes())
+    assert "not in the submission: gradient_check.ipynb, softmax.ipynb" in load_submission(alone, ASSIGNMENT).notes
+    whole = load_submission(EXAMPLES / "ada_complete", ASSIGNMENT)
+    assert not [n for n in whole.notes if n.startswith("not in the submission")]
