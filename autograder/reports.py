@@ -128,7 +128,7 @@ def junit_xml(grading, outcomes: Sequence, execution_time: float) -> bytes:
 
 
 def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict:
-    """Part -> the one reason it earns nothing to fix check by check (None for the other parts).
+    """Part -> (the one reason, its misconceptions) when it has nothing to fix check by check, else None.
 
     A part is said in one line when every failed check of it failed for the part as a whole
     (missing, its file did not load, ...) or met the skeleton's ``raise NotImplementedError``
@@ -139,13 +139,13 @@ def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict
         failed.setdefault(o.part, [])
         if o.status != "passed":
             failed[o.part].append(o)
-    reasons: OrderedDict[str, str | None] = OrderedDict()
+    reasons: OrderedDict[str, tuple[str, list] | None] = OrderedDict()
     for part, outs in failed.items():
         function = part.rpartition(".")[2]
         if outs and all(not_attempted(o.output) == function for o in outs):
-            reasons[part] = "not attempted (raises NotImplementedError)"
+            reasons[part] = ("not attempted (raises NotImplementedError)", [])
         elif outs and all(o.whole_part for o in outs) and len({o.output for o in outs}) == 1:
-            reasons[part] = outs[0].output
+            reasons[part] = (outs[0].output, outs[0].misconceptions)
         else:
             reasons[part] = None
     return reasons
@@ -189,14 +189,17 @@ def feedback_md(grading, outcomes: Sequence) -> str:
     if failed:
         lines += ["", "## What to fix", ""]
         reasons = whole_part_reasons(outcomes, order)
+        hinted: set[str] = set()
         for part, reason in reasons.items():
             if reason is not None:
                 got, most = parts[part]
-                text = reason.replace("\n", "\n  ")  # a multi-line reason stays inside its list item
+                text = reason[0].replace("\n", "\n  ")  # a multi-line reason stays inside its list item
                 lines.append(f"- **{part}** ({got:g} / {most:g}): {text}")
+                for m in reason[1]:
+                    lines.append(f"  **Likely misconception: {m.title}.**" + ("" if m.id in hinted else f" {m.hint}"))
+                    hinted.add(m.id)
         if any(r is not None for r in reasons.values()):
             lines.append("")
-        hinted: set[str] = set()
         said: set[tuple[str, str]] = set()
         for o in sorted(failed, key=lambda o: order.get(o.part, len(order))):
             if reasons.get(o.part) is not None:

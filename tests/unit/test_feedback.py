@@ -137,3 +137,12 @@ def test_a_single_notebook_graded_alone_names_the_missing_notebooks(tmp_path):
     assert "not in the submission: gradient_check.ipynb, softmax.ipynb" in load_submission(alone, ASSIGNMENT).notes
     whole = load_submission(EXAMPLES / "ada_complete", ASSIGNMENT)
     assert not [n for n in whole.notes if n.startswith("not in the submission")]
+
+
+def test_a_part_failed_as_a_whole_keeps_its_diagnosis_in_its_one_line():
+    m = SimpleNamespace(id="transposed_layout", title="the 2015 layout", hint="Rewrite it for this layout.")
+    outs = [Outcome("svm_loss_naive", check, 0.0, 2.0, "failed", "Written for the 2015 layout.", [m], True)
+            for check in ("matches_reference", "edge_cases")]
+    fix = feedback_md(grading(), outs).split("## What to fix", 1)[1]
+    assert "- **svm_loss_naive** (0 / 4): Written for the 2015 layout." in fix
+    assert fix.count("the 2015 layout.**") == 1 and fix.count("Rewrite it for this layout.") == 1
