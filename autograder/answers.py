@@ -118,12 +118,17 @@ def answers_markdown(qs: Sequence[Question], answers: Mapping[str, Mapping[str, 
     return "\n".join(lines)
 
 
-def write_answers(out: str | Path, qs: Sequence[Question],
-                  answers: Mapping[str, Mapping[str, tuple[str, str]]]) -> Path:
-    """Write ``answers.md`` or ``answers.csv`` (by ``out``'s suffix)."""
+def _checked_out(out: str | Path) -> Path:
     out = Path(out)
     if out.suffix not in (".md", ".csv"):
         raise LinclassError(f"--out {out}: expected a .md or a .csv file")
+    return out
+
+
+def write_answers(out: str | Path, qs: Sequence[Question],
+                  answers: Mapping[str, Mapping[str, tuple[str, str]]]) -> Path:
+    """Write ``answers.md`` or ``answers.csv`` (by ``out``'s suffix)."""
+    out = _checked_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".md":
         out.write_text(answers_markdown(qs, answers))
@@ -143,6 +148,7 @@ def main(args: argparse.Namespace) -> int:
     """``linclass answers CLASS_DIR --out answers.md|answers.csv``."""
     from .config import load_config
 
+    _checked_out(args.out)  # before reading the class
     assignment = load_assignment(args.assignment)
     written = load_config(assignment, args.config).written
     if not written:

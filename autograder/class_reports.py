@@ -150,7 +150,7 @@ def part_table(rows: list[dict], cols: list[str]) -> list[str]:
 
 
 def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = ()) -> Path:
-    """summary.md: the score histogram, mean and median per part, the commonest misconceptions."""
+    """summary.md: the score histogram, maximum, mean and median per part, the commonest misconceptions."""
     lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
     if rows:
         scores = [r["score"] for r in rows]

@@ -57,7 +57,7 @@ def describe_value(value: Any) -> str:
 
 #: How a check that met a stub reads: ``not attempted (train raises NotImplementedError)``.
 _NOT_ATTEMPTED = re.compile(r"not attempted \((?P<function>[\w.]+) raises NotImplementedError\)")
-#: The innermost frame of a student traceback: ``  File "softmax.py", line 61, in softmax_loss_vectorized``.
+#: A frame of a student traceback: ``  File "loss.py", line 61, in loss``.
 _FRAME = re.compile(r'^  File "[^"\n]*", line \d+, in (?P<function>[\w.<>]+)$', re.MULTILINE)
 
 

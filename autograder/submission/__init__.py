@@ -90,7 +90,7 @@ def missing_notebooks(sub: Submission, trusted: dict, notebooks: Sequence[str]) 
     """The assignment's notebooks none of whose solution cells the student handed in.
 
     A notebook is known by the cells it holds in the trusted source (``_notebook`` of
-    :func:`read_trusted`), so a renamed file (``svm (1).ipynb``) still counts as handed in.
+    :func:`read_trusted`), so a renamed file (``part1 (1).ipynb``) still counts as handed in.
     """
     handed_in = {u.name for u in sub.units if u.kind == "cell" and u.origin == "student"}
     homes: dict[str, set[str]] = {}
