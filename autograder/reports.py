@@ -131,8 +131,10 @@ def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict
     """Part -> (the one reason, its misconceptions) when it has nothing to fix check by check, else None.
 
     A part is said in one line when every failed check of it failed for the part as a whole
-    (missing, its file did not load, ...) or met the skeleton's ``raise NotImplementedError``
-    in the part's own function: "not attempted (raises NotImplementedError)".
+    (missing, its file did not load, ...), met the skeleton's ``raise NotImplementedError``
+    in the part's own function ("not attempted (raises NotImplementedError)"), or got the same
+    error from every call whatever its input (it exited, a forbidden operation, the same
+    exception): the reason is said once.
     """
     failed: OrderedDict[str, list] = OrderedDict()
     for o in sorted(outcomes, key=lambda o: order.get(o.part, len(order))):
@@ -146,9 +148,16 @@ def whole_part_reasons(outcomes: Iterable, order: dict[str, int]) -> OrderedDict
             reasons[part] = ("not attempted (raises NotImplementedError)", [])
         elif outs and all(o.whole_part for o in outs) and len({o.output for o in outs}) == 1:
             reasons[part] = (outs[0].output, outs[0].misconceptions)
+        elif len(outs) > 1 and not any(o.misconceptions for o in outs) and len({_error_of(o) for o in outs}) == 1:
+            reasons[part] = (_error_of(outs[0]), [])  # the same error whatever the input: said once
         else:
             reasons[part] = None
     return reasons
+
+
+def _error_of(outcome) -> str:
+    """What a failed check's output says after the call it describes (``<what>: <error>``)."""
+    return outcome.output.partition(": ")[2].strip() or outcome.output
 
 
 def score_line(total: Totals) -> str:

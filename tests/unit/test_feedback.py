@@ -146,3 +146,14 @@ def test_a_part_failed_as_a_whole_keeps_its_diagnosis_in_its_one_line():
     fix = feedback_md(grading(), outs).split("## What to fix", 1)[1]
     assert "- **svm_loss_naive** (0 / 4): Written for the 2015 layout." in fix
     assert fix.count("the 2015 layout.**") == 1 and fix.count("Rewrite it for this layout.") == 1
+
+
+def test_the_same_error_from_every_call_of_a_part_is_said_once():
+    error = "your code exited the process (exit code 0) during softmax_loss_naive"
+    outs = [Outcome("softmax_loss_naive", "matches_reference", 0.0, 4.0, "failed", f"On random input 1: {error}"),
+            Outcome("softmax_loss_naive", "edge_cases", 0.0, 2.0, "failed", f"On a single example: {error}"),
+            Outcome("svm_loss_naive", "matches_reference", 0.0, 4.0, "failed", "On input 1: the loss is 2, not 3."),
+            Outcome("svm_loss_naive", "edge_cases", 0.0, 2.0, "failed", "On one example: the loss is 5, expected 3.")]
+    fix = feedback_md(grading(), outs).split("## What to fix", 1)[1]
+    assert f"- **softmax_loss_naive** (0 / 6): {error}" in fix and fix.count(error) == 1
+    assert "### svm_loss_naive: matches reference (0 / 4)" in fix and "### svm_loss_naive: edge cases (0 / 2)" in fix
