@@ -12,6 +12,7 @@ def grade_main(args: argparse.Namespace) -> int:
     from .batch import expand_paths, grade_batch
     from .config import load_config
     from .run import grade_submission
+    from .written import total_text, totals_of
 
     assignment = load_assignment(args.assignment)
     load_config(assignment, args.config)  # a broken config is one clear error, before anything is graded
@@ -25,7 +26,7 @@ def grade_main(args: argparse.Namespace) -> int:
         if len(targets) == 1:
             result = grade_submission(targets[0], args.out, assignment=assignment, salt=args.seed_salt,
                                       config_path=args.config, sandbox=sandbox)
-            print(f"{result.student_id}: {result.score:g} / {result.max_score:g}   reports in {result.report_dir}")
+            print(f"{result.student_id}: {total_text(totals_of(result.results))}   reports in {result.report_dir}")
             return 0
     grade_batch(args.paths, args.out, assignment=assignment, jobs=args.jobs, shard=args.shard, salt=args.seed_salt,
                 config_path=args.config, force=args.force, sandbox=sandbox)

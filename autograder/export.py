@@ -3,11 +3,13 @@
 nbgrader's CSV exporter (``nbgrader/plugins/export.py``, ``CsvExportPlugin``) writes one row
 per (assignment, student) with the columns :data:`NBGRADER_COLUMNS`.  A course that keeps
 nbgrader's gradebook, or any tool that already reads that CSV, can take linclass grades
-as they are: ``raw_score`` is the linclass total, ``late_submission_penalty`` the penalty of
-the config's ``[late]`` table (0 without one, see :mod:`autograder.late`), ``score`` their
-difference, ``duedate`` the configured due date, ``timestamp`` the submission time (nbgrader's
-``timestamp.txt``, a zip's modification time, or the ``[late]`` timestamps CSV), and the
-name/email columns are empty (linclass knows only student ids).
+as they are: ``raw_score`` is the linclass total so far (the written answers once ``linclass
+merge-manual`` has added them), ``max_score`` the whole assignment's as in nbgrader (autograded
+and manually graded points), ``late_submission_penalty`` the penalty of the config's ``[late]``
+table (0 without one, see :mod:`autograder.late`), ``score`` their difference, ``duedate`` the
+configured due date, ``timestamp`` the submission time (nbgrader's ``timestamp.txt``, a zip's
+modification time, or the ``[late]`` timestamps CSV), and the name/email columns are empty
+(linclass knows only student ids).
 
 The per-student facts a batch knows beyond ``results.json`` (assignment name, timestamp,
 source path) are kept next to the reports in ``<student>/submission.json``, so that
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from linclass.assignment import Assignment
+
+from .written import totals_of
 
 #: The header of ``nbgrader export`` (nbgrader 0.9, CsvExportPlugin), in order.
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -86,12 +90,13 @@ def nbgrader_rows(report_dirs: Iterable[Path], assignment: str, duedate: str = "
         except FileNotFoundError:
             continue
         meta, outcome = read_meta(d, assignment), late.get(d.name, {})
-        raw, penalty = float(results["score"]), float(outcome.get("late_penalty", 0.0))
+        total = totals_of(results)
+        raw, penalty = float(total.score), float(outcome.get("late_penalty", 0.0))
         rows.append({"assignment": meta.get("assignment") or assignment, "duedate": duedate,
                      "timestamp": outcome.get("submitted") or meta.get("timestamp", ""), "student_id": d.name,
                      "last_name": "", "first_name": "", "email": "", "raw_score": raw,
                      "late_submission_penalty": penalty, "score": max(0.0, raw - penalty),
-                     "max_score": float(results["max_score"])})
+                     "max_score": float(total.max_score)})
     return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
 
 

@@ -7,6 +7,7 @@ student process lives here too, so each check reads as a few plain statements.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -54,9 +55,42 @@ def describe_value(value: Any) -> str:
     return f"an object of type {type(value).__name__}"
 
 
+#: How a check that met a stub reads: ``not attempted (train raises NotImplementedError)``.
+_NOT_ATTEMPTED = re.compile(r"not attempted \((?P<function>[\w.]+) raises NotImplementedError\)")
+#: A frame of a student traceback: ``  File "loss.py", line 61, in loss``.
+_FRAME = re.compile(r'^  File "[^"\n]*", line \d+, in (?P<function>[\w.<>]+)$', re.MULTILINE)
+
+
+def stub_function(error) -> str | None:
+    """The function whose own body raised ``NotImplementedError`` (the skeleton's stub), if that is the error.
+
+    ``error`` is a call's :class:`~autograder.sandbox.replies.StudentError`.  The stub must be
+    the only student frame: a function that calls something unfinished (a helper, a base
+    class's ``loss``) is attempted, and its traceback is shown.
+    """
+    if error is None or error.kind != "exception" or not re.fullmatch(r"NotImplementedError(: .*)?", error.message,
+                                                                      re.DOTALL):
+        return None
+    frames = _FRAME.findall(error.detail or "")
+    return frames[0] if len(frames) == 1 else None
+
+
+def not_attempted(output: str) -> str | None:
+    """The function named by a check's output when it met a stub (see :func:`require_ok`), else None."""
+    match = _NOT_ATTEMPTED.fullmatch(output.strip())
+    return match["function"] if match else None
+
+
 def require_ok(result, what: str):
-    """The decoded value of a successful call, or a failure that says what went wrong."""
+    """The decoded value of a successful call, or a failure that says what went wrong.
+
+    A call that reached the skeleton's ``raise NotImplementedError`` says only that (no
+    traceback): the reports show such a part as one line, "not attempted".
+    """
     if not result.ok:
+        stub = stub_function(result.error)
+        if stub is not None:
+            raise CheckFailed(f"not attempted ({stub} raises NotImplementedError)")
         detail = f"\n{result.error.detail}" if getattr(result.error, "detail", "") else ""
         raise CheckFailed(f"{what}: {result.error.message}{detail}")
     return result.value

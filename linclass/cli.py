@@ -28,6 +28,8 @@ COMMANDS = {
     "bundle": "linclass.course.bundle:main",
     "doctor": "autograder.doctor:main",
     "export": "autograder.lms:main",
+    "answers": "autograder.answers:main",
+    "merge-manual": "autograder.manual:main",
 }
 
 
@@ -112,7 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="gradescope (an autograder zip) or github (a GitHub Actions workflow)")
     bundle.add_argument("--out", default=None, help="output path")
     bundle.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+    add_written_answer_parsers(sub)
     return parser
+
+
+def add_written_answer_parsers(sub) -> None:
+    """``answers`` and ``merge-manual``: the manually graded written answers, outside nbgrader's formgrader."""
+    answers = sub.add_parser("answers", help="collect every student's written answers, question by question")
+    answers.add_argument("paths", nargs="+", metavar="PATH", help="a class folder, or submissions")
+    answers.add_argument("--out", required=True, help="answers.md (to read) or answers.csv (to fill in the points)")
+    answers.add_argument("--config", default=None, help="grading config (its [written] points)")
+    answers.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
+
+    manual = sub.add_parser("merge-manual", help="add a TA's scores of the written answers to the reports")
+    manual.add_argument("scores", help="CSV with student_id, grade_id, points (comment optional), "
+                                       "e.g. a filled-in answers.csv")
+    manual.add_argument("--out", default=None, help="the report directory of `linclass grade` "
+                                                    "(default: the folder of SCORES)")
+    manual.add_argument("--config", default=None, help="grading config (its [written] points)")
+    manual.add_argument("--assignment", default=None, help=ASSIGNMENT_HELP)
 
 
 def check_main(args: argparse.Namespace) -> int:

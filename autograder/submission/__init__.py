@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 from linclass.assignment import Assignment
 from linclass.student.collect import SubmissionError, collect_files
@@ -78,7 +79,25 @@ def load_submission(path: str | Path, assignment: Assignment, student_id: str | 
         else:
             sub.problems.append("none of the assignment's functions was found (expected solution cells with "
                                 f"nbgrader grade_ids, or modules named {', '.join(m + '.py' for m in spec.modules)})")
+    if sub.kind == "notebook":
+        missing = missing_notebooks(sub, trusted, spec.notebooks)
+        if missing:  # the same banner as a folder that lacks some modules
+            sub.notes.append(f"not in the submission: {', '.join(missing)}")
     return sub
+
+
+def missing_notebooks(sub: Submission, trusted: dict, notebooks: Sequence[str]) -> list[str]:
+    """The assignment's notebooks none of whose solution cells the student handed in.
+
+    A notebook is known by the cells it holds in the trusted source (``_notebook`` of
+    :func:`read_trusted`), so a renamed file (``part1 (1).ipynb``) still counts as handed in.
+    """
+    handed_in = {u.name for u in sub.units if u.kind == "cell" and u.origin == "student"}
+    homes: dict[str, set[str]] = {}
+    for gid, cell in trusted.items():
+        if cell.solution and cell.cell_type == "code":
+            homes.setdefault(cell.nbgrader.get("_notebook", ""), set()).add(gid)
+    return [nb for nb in notebooks if homes.get(nb) and not homes[nb] & handed_in]
 
 
 def guess_student_id(path: Path, assignment: str = "") -> str:

@@ -21,6 +21,7 @@ from shared_build import once
 from autograder.batch import expand_paths, grade_batch, in_shard, merge_outputs, parse_shard
 from autograder.class_reports import columns
 from autograder.export import NBGRADER_COLUMNS, nbgrader_rows, submission_meta
+from autograder.written import totals_of
 from linclass.assignments.linear_classifiers.mutants import write_mutant, write_reference
 from linclass.errors import LinclassError
 
@@ -100,7 +101,7 @@ def test_every_student_has_a_row_that_matches_their_report(graded):
     for sid, row in rows.items():
         results = json.loads((graded["out"] / sid / "results.json").read_text())
         assert float(row["score"]) == pytest.approx(results["score"])
-        assert float(row["max_score"]) == pytest.approx(results["max_score"])
+        assert float(row["max_score"]) == pytest.approx(totals_of(results).max_score)  # written answers included
         got, _ = part_points(graded["out"] / sid)
         for column in COLUMNS:
             assert float(row[column]) == pytest.approx(got[column]), (sid, column)
