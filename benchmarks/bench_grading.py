@@ -140,6 +140,12 @@ def side_by_side(tmp: Path, repeats: int, batch: int) -> dict:
           f"{out['nbgrader_s']:.2f} s ({out['nbgrader_checks']} test cells, score {out['nbgrader_score']})")
     print(f"      linclass is {out['ratio']:.1f}x faster: {verdict(out['ratio'] >= 10)} the target (>= 10x)")
 
+    # (c) the student's self-check of the whole filled release folder
+    checks = [timed([sys.executable, "selfcheck.py"], cwd=filled) for _ in range(repeats)]
+    out["selfcheck_s"] = statistics.median(checks)
+    print(f"  (c) the student's self-check of the whole release folder (python selfcheck.py), median of {repeats}: "
+          f"{out['selfcheck_s']:.2f} s: {verdict(out['selfcheck_s'] < 1)} the target (< 1 s)")
+
     # (b) a batch: the same notebooks for ``batch`` students, one command each tool
     students = [STUDENT] + [f"{STUDENT}{i:02d}" for i in range(1, batch)]
     lc_class = tmp / "lc_class"
@@ -224,10 +230,8 @@ def _median_run(cmd: list[str], n: int = 5) -> float:
     return statistics.median(timed(cmd) for _ in range(n))
 
 
-DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+?)\.py::(\w+)(?:\[(.*)\])?")
 USAGE = re.compile(r"student process: (\d+) start\(s\) in (\d+) ms, (\d+) requests in ([\d.]+) s "
                    r"\(its CPU ([\d.]+) s\)")
-PASSED = re.compile(r"(\d+) passed in ([\d.]+)s")
 
 
 def bare_fork_seconds(n: int = 20) -> float:
@@ -269,36 +273,38 @@ def breakdown(tmp: Path) -> dict:
     from autograder.run import grade_submission
 
     subs = [write_reference(tmp / "warm" / f"w{i}") for i in range(6)]
-    old = os.environ.get("PYTEST_ADDOPTS")
-    os.environ["PYTEST_ADDOPTS"] = "--durations=0 --durations-min=0"
+    saved = {key: os.environ.get(key) for key in ("PYTEST_ADDOPTS", "LINCLASS_BENCH_DURATIONS")}
+    os.environ["PYTEST_ADDOPTS"] = "-p bench_durations"  # (benchmarks/bench_durations.py: exact phase times)
     runs = []
     try:
-        for sub in subs:
+        for i, sub in enumerate(subs):
+            durations = tmp / f"durations_{i}.jsonl"
+            os.environ["LINCLASS_BENCH_DURATIONS"] = str(durations)
             start = time.perf_counter()
             result = grade_submission(sub, tmp / "warm_out")
             wall = time.perf_counter() - start
             log = (result.report_dir / "grader.log").read_text()
-            runs.append((wall, log))
+            phases = [json.loads(line) for line in durations.read_text().splitlines()]
+            runs.append((wall, log, phases))
     finally:
-        if old is None:
-            os.environ.pop("PYTEST_ADDOPTS", None)
-        else:
-            os.environ["PYTEST_ADDOPTS"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     warm_runs = sorted(runs[1:], key=lambda r: r[0])
-    warm, log = warm_runs[len(warm_runs) // 2]  # the median run, with its own log
+    warm, log, phases = warm_runs[len(warm_runs) // 2]  # the median run, with its own log
     per_file: dict[str, float] = defaultdict(float)
     per_check: dict[str, float] = defaultdict(float)
     setup = 0.0
-    for line in log.splitlines():
-        m = DURATION.match(line.strip())
-        if not m:
-            continue
-        seconds, phase, module, check = float(m[1]), m[2], m[3].split("/")[-1], m[4]
-        if phase == "setup":
-            setup += seconds
+    for phase in phases:
+        path, _, check = phase["nodeid"].partition("::")
+        module = Path(path).stem
+        if phase["when"] == "call":
+            per_file[module] += phase["seconds"]
+            per_check[f"{module}::{check.partition('[')[0]}"] += phase["seconds"]
         else:
-            per_file[module] += seconds
-            per_check[f"{module}::{check}"] += seconds
+            setup += phase["seconds"]
     usage = USAGE.search(log)
     starts, start_ms, requests, request_s, student_cpu = (int(usage[1]), int(usage[2]), int(usage[3]),
                                                           float(usage[4]), float(usage[5]))
@@ -308,11 +314,11 @@ def breakdown(tmp: Path) -> dict:
     print(f"    student process: {starts} start(s), {start_ms} ms; {requests} requests, {request_s:.3f} s on the wire "
           f"and in the student's code, of which its CPU {student_cpu:.3f} s")
     print(f"    the checks' own time (pytest call phases, including those requests): {checks:.3f} s; "
-          f"fixture setup {setup:.3f} s")
+          f"setup and teardown phases {setup:.3f} s")
     for module, seconds in sorted(per_file.items(), key=lambda kv: -kv[1]):
         print(f"      {module:22s} {seconds:.3f} s")
     top = sorted(per_check.items(), key=lambda kv: -kv[1])[:6]
-    print("    the slowest checks: " + ", ".join(f"{name.split('::')[1]} {sec * 1000:.0f} ms" for name, sec in top))
+    print("    the slowest checks: " + ", ".join(f"{name.split('::')[1]} {sec * 1000:.1f} ms" for name, sec in top))
     grader_side = max(0.0, checks - request_s)
     outside = max(0.0, warm - setup - checks - start_ms / 1000)
     floor = fork + student_cpu
@@ -322,7 +328,7 @@ def breakdown(tmp: Path) -> dict:
     print(f"  the gap ({warm - floor:.3f} s): pytest's run outside the checks (configuration, collection, hooks, "
           f"reports) {outside:.3f} s; the checks' grader-side work (reference results, recomputed SGD steps, "
           f"verdicts, encoding) {grader_side:.3f} s; the wire and the student process's waits "
-          f"{max(0.0, request_s - student_cpu):.3f} s; fixtures {setup:.3f} s")
+          f"{max(0.0, request_s - student_cpu):.3f} s; setup and teardown phases {setup:.3f} s")
     return {"warm_s": warm, "first_s": runs[0][0], "fork_ms": fork * 1000, "cold_child_ms": cold_child * 1000,
             "imports_ms": imports * 1000, "student_cpu_s": student_cpu, "requests": requests,
             "request_s": request_s, "checks_s": checks, "setup_s": setup, "floor_s": floor,
