@@ -1,7 +1,7 @@
 """The grader's end of the pipes to one student process: requests out, replies and output in.
 
 Requests and replies travel on two dedicated pipes as :mod:`autograder.harness.wire` frames
-(JSON + ``.npy``, never pickle).  The student's stdout and stderr are drained while the grader
+(JSON + raw array blobs, never pickle).  The student's stdout and stderr are drained while the grader
 waits for a reply, and only ``output_bytes`` of each are kept per call.  Each reply is read
 under a size budget set by its request: a larger frame is refused as soon as its header says
 so, so a student process cannot make the grader hold more than its requests allow.
