@@ -165,12 +165,21 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     pool, each at most :data:`MAX_ATTEMPTS` times, so one bad job cannot stop the batch.
     """
     attempts: Counter = Counter()
+    broken_starts = 0
     queue = list(pending)
     while queue:
         retry = []
         pool = pool or _start_pool(min(jobs, len(queue)), worker_memory_mb, args[-1])
         with pool:
-            futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
+            try:
+                futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
+            except BrokenProcessPool:  # it broke before any work (a worker died starting): a fresh one
+                broken_starts += 1
+                if broken_starts >= MAX_ATTEMPTS:
+                    raise LinclassError("the grading workers could not start (twice); run with --jobs 1 to see "
+                                        "why") from None
+                pool = None
+                continue
             for future in as_completed(futures):
                 p = futures[future]
                 try:

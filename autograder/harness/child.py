@@ -60,6 +60,7 @@ def become_student(cfg, numpy, modules, ops=None):
     requests (``ops``, when the zygote has loaded them already), then the kernel's layers,
     before any student code (and ``ctypes`` out of reach again after them); then serve the grader.
     """
+    import gc
     import os
     import resource
 
@@ -71,13 +72,21 @@ def become_student(cfg, numpy, modules, ops=None):
         resource.setrlimit(limit, (soft, hard))
     if ops is None and cfg["ops_module"]:
         ops = modules["load"]("_linclass_ops", cfg["ops_module"])
-    confine = modules["confine"]
+    # The bootstrap's own tools leave this process's reach before any student code: the dict is
+    # shared with the frames below this one (main, the zygote's loop), so it is emptied of them.
+    confine = modules.pop("confine")
+    for name in ("load", "zygote"):
+        modules.pop(name, None)
     try:
         cfg["sandbox_report"] = confine.confine(cfg["confine"])
     except confine.ConfinementError as exc:
         sys.stderr.write(f"linclass: the student process could not be confined: {exc}\n")
         os._exit(70)
-    confine.forget_ctypes()
+    forget = confine.forget_ctypes
+    del confine
+    forget()  # ctypes and confine out of sys.modules ...
+    del forget
+    gc.collect()  # ... and no longer held by anything (a module's functions and globals make a cycle)
     server = modules["server"].Server(cfg, modules["wire"], modules["policy"], modules["runtime"], ops, numpy)
     server.serve()
     os._exit(0)

@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,8 +58,14 @@ MAGIC = b"LCW1"
 _HEAD = struct.Struct(">4sII")
 _BLOB = struct.Struct(">Q")
 
-#: dtype kinds allowed on the wire: bool, ints, floats, complex, str/bytes, datetimes.
-ARRAY_KINDS = "biufcUSmM"
+#: dtype kinds allowed on the wire: bool, ints, floats, complex, str/bytes (no datetimes:
+#: numpy parses their units itself, and some unit strings crash it).
+ARRAY_KINDS = "biufcUS"
+#: The dtype strings a node may name (``dtype.str`` of the allowed kinds): a string is matched
+#: here before numpy sees it, so numpy's own dtype parser never gets a hostile string.
+DTYPE_STR = re.compile(r"[<>|=](b1|[iu][1248]|f(2|4|8|16)|c(8|16|32)|[US][1-9][0-9]{0,6})")
+#: The largest code point a str can hold (numpy's U items beyond it cannot become str).
+MAX_CODE_POINT = 0x10FFFF
 
 
 class WireError(Exception):
@@ -378,8 +385,8 @@ def array_dtype(text: Any) -> np.dtype:
     WireError
         For anything else: not a string, an object, structured, sub-array or empty dtype.
     """
-    if type(text) is not str or not 0 < len(text) <= MAX_DTYPE_STR:
-        raise WireError("bad array dtype")
+    if type(text) is not str or not 0 < len(text) <= MAX_DTYPE_STR or not DTYPE_STR.fullmatch(text):
+        raise WireError(f"bad array dtype {str(text)[:MAX_DTYPE_STR]!r}")
     try:
         dtype = np.dtype(text)
     except (TypeError, ValueError, SyntaxError):
@@ -407,9 +414,12 @@ def load_array(blob: bytes | memoryview, dtype: Any, shape: Any) -> np.ndarray:
     if len(view) != count * dtype.itemsize:
         raise WireError("bad array blob (its size does not match its shape)")
     try:
-        return np.frombuffer(view, dtype=dtype, count=count).reshape(shape)
+        arr = np.frombuffer(view, dtype=dtype, count=count).reshape(shape)
     except (ValueError, TypeError) as exc:  # whatever numpy refuses is a bad frame, never the grader's error
         raise WireError(f"bad array blob ({exc})") from None
+    if dtype.kind == "U" and count and int(arr.view(dtype.byteorder.replace("|", "=") + "u4").max()) > MAX_CODE_POINT:
+        raise WireError("bad array blob (a character beyond the last code point)")
+    return arr
 
 
 def decode(payload: bytes, blobs: list, limits: FrameLimits | None = None) -> Decoded:
@@ -429,6 +439,10 @@ def decode(payload: bytes, blobs: list, limits: FrameLimits | None = None) -> De
         value = dec.decode(tree)
     except RecursionError:
         raise WireError("value nested too deeply") from None
+    except (WireError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a hostile frame makes numpy or Python raise is garbage
+        raise WireError(f"bad value ({type(exc).__name__})") from None
     return Decoded(value, dec.notes)
 
 

@@ -487,24 +487,26 @@ class StudentProcess:
 
     def _find_worker(self) -> None:
         """The process that runs the student's code: the student process itself, or (in a PID
-        namespace) the grandchild below its init, as the kernel lists them."""
+        namespace) the grandchild below its init, as the kernel lists them.  A warm start that
+        turns out to have no PID namespace of its own makes every later start cold."""
         pid = self._pid
         for _ in range(2):
             try:
                 with open(f"/proc/{pid}/task/{pid}/children", "rb") as fh:
                     children = fh.read().split()
             except OSError:
-                return
+                break
             if len(children) != 1:
-                return
+                break
             pid = int(children[0])
             self._tree.add(pid)
         self._worker = pid
         try:
             inode = os.stat(f"/proc/{pid}/ns/pid").st_ino
+            own = os.stat("/proc/self/ns/pid").st_ino
         except OSError:
             return
-        if inode != os.stat("/proc/self/ns/pid").st_ino:
+        if inode != own:
             self._pid_namespace = inode
         elif self._started is not None and self._started.warm:
             global _WITHOUT_PID_NAMESPACE
@@ -657,15 +659,22 @@ class StudentProcess:
             deadline = start + self.limits.call_seconds
             self._exchange_send(data, deadline, target)
             decoded = self._exchange_receive(deadline, target, max_bytes)
-            for _ in range(MAX_QUERIES):  # the probe's questions, answered here (``Server.ask``)
+            for asked in range(MAX_QUERIES + 1):  # the probe's questions, answered here (``Server.ask``)
                 value = decoded.value
                 if not (type(value) is dict and "query" in value):
                     break
-                if answer is None:
+                if answer is None or asked == MAX_QUERIES:
                     self._kill()
                     raise _Crash(StudentError("protocol", f"your code interfered with the grader's connection "
                                                           f"during {target}"))
-                self._exchange_send(wire.encode({"answer": answer(value["query"])}), deadline, target)
+                try:
+                    reply = answer(value["query"])
+                except Exception:  # noqa: BLE001 - a question no probe asks: the process is not to be trusted
+                    self._kill()
+                    raise _Crash(StudentError("protocol", f"your code interfered with the grader's connection "
+                                                          f"during {target} (a question the probe never asks)")) \
+                        from None
+                self._exchange_send(wire.encode({"answer": reply}), deadline, target)
                 decoded = self._exchange_receive(deadline, target, max_bytes)
             seconds, cpu_seconds = time.perf_counter() - start, _cpu_delta(cpu, self._cpu_ns())
             self.usage.requests += 1

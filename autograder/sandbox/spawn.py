@@ -104,11 +104,12 @@ class Zygote:
                                       close_fds=True)
         theirs.close()
         self.site_packages = list(site_packages)
+        self._gone = False  # its socket reached EOF: it ended, or it is no longer to be used
         self._exits: dict[int, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
     def alive(self) -> bool:
-        return self.popen.poll() is None
+        return not self._gone and self.popen.poll() is None
 
     def fork(self, cfg: dict, env: dict, cwd: Path, fds: tuple[int, int, int, int], timeout: float = 30.0) -> Started:
         """A new student process for ``cfg``, with ``fds`` (request read end, reply write end,
@@ -123,7 +124,9 @@ class Zygote:
             while True:
                 reply = self._receive(deadline)
                 if reply is None:
-                    raise SpawnError(f"the zygote did not answer in {timeout:g} s{self._why()}")
+                    why = self._why()
+                    self._discard()  # a late fork must never be taken for the next request's
+                    raise SpawnError(f"the zygote did not answer in {timeout:g} s{why}")
                 if "forked" in reply:
                     return Started(int(reply["forked"]), self)
                 if "error" in reply:
@@ -134,7 +137,7 @@ class Zygote:
         deadline = time.monotonic() + timeout
         with self._lock:
             while pid not in self._exits:
-                if self._receive(deadline) is None and time.monotonic() >= deadline:
+                if self._receive(deadline) is None and (self._gone or time.monotonic() >= deadline):
                     break
             return self._exits.pop(pid, None)
 
@@ -146,8 +149,9 @@ class Zygote:
         try:
             data = self.sock.recv(1 << 16)
         except OSError:
-            return None
-        if not data:
+            data = b""
+        if not data:  # the zygote ended: nothing more will come (and no busy wait for it)
+            self._gone = True
             return None
         message = json.loads(data)
         if "exited" in message:
@@ -155,10 +159,18 @@ class Zygote:
         return message
 
     def _why(self) -> str:
-        if self.alive():
+        if self.popen.poll() is None:  # (still running: its stderr has no end to read to)
             return ""
         err = self.popen.stderr.read().decode(errors="replace") if self.popen.stderr else ""
         return f" (it ended: {err.strip()[-500:]})"
+
+    def _discard(self) -> None:
+        """Stop using this zygote: it is killed, and the next start makes a new one."""
+        self._gone = True
+        try:
+            self.popen.kill()
+        except OSError:
+            pass
 
     def close(self) -> None:
         """End the zygote (its children are confined and killed by their own owners)."""

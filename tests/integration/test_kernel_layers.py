@@ -288,3 +288,40 @@ def test_doctor_prints_the_level(capsys):
     assert f"sandbox level: {MACHINE['level']}" in out and "batch workers' memory cap" in out
     assert cli_main(["doctor", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sandbox"]["level"] == MACHINE["level"]
+
+
+#: Student code that looks for the bootstrap's tools (ctypes, the confine module) in the loaded
+#: modules and in the locals of every frame up the stack (gc.get_objects is the policy's to deny).
+BOOTSTRAP_TOOLS = '''
+import sys
+
+def rel_error(x, y):
+    tools = ("ctypes", "_ctypes", "_linclass_confine")
+    found = {"module " + name for name in list(sys.modules) if name in tools}
+    frame = sys._getframe()
+    while frame is not None:
+        for name, value in list(frame.f_locals.items()):
+            held = value.get("confine") if type(value) is dict else value
+            if name in ("confine", "forget") or getattr(held, "__name__", None) in tools:
+                found.add(f"frame {frame.f_code.co_name}: {name}")
+        frame = frame.f_back
+    return sorted(found)
+'''
+
+
+@pytest.mark.parametrize("start", ["warm", "cold"])
+def test_the_bootstrap_tools_are_out_of_reach_of_student_code(tmp_path, monkeypatch, start):
+    # a regression the review of the zygote found: become_student kept `confine` (and through it
+    # ctypes) as a local of the frame that serves the grader, reachable by walking frames
+    if start == "cold":
+        monkeypatch.setenv("LINCLASS_ZYGOTE", "0")
+    root = tmp_path / "student"
+    root.mkdir()
+    (root / "gradient_check.py").write_text(textwrap.dedent(BOOTSTRAP_TOOLS))
+    sp = StudentProcess(load_submission(root, ASSIGNMENT), ASSIGNMENT, FAST)
+    try:
+        result = sp.call("rel_error", 1.0, 2.0)
+    finally:
+        sp.close()
+    assert result.ok, result.error
+    assert result.value == [], result.value

@@ -89,13 +89,17 @@ def probe_weights(table: dict, default_W: np.ndarray, settings: dict, question) 
     show in the accuracies the student's search computes, so the trusted side sees them in what
     the search returns.
     """
+    if type(question) is not dict:
+        return np.array(default_W, dtype=np.float64, copy=True)
     try:
         pair = (float(question["learning_rate"]), float(question["reg"]))
         run = (question["num_iters"], question["batch_size"])
+        same_run = not any(isinstance(v, np.ndarray) for v in run) and bool(
+            run == (settings["num_iters"], settings["batch_size"]))
     except (TypeError, KeyError, ValueError, OverflowError):
         return np.array(default_W, dtype=np.float64, copy=True)
     W = table.get(pair, default_W)
-    if run != (settings["num_iters"], settings["batch_size"]):
+    if not same_run:
         W = -W
     return np.array(W, dtype=np.float64, copy=True)
 
