@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,19 @@ def spawn_sites() -> list[str]:
     from autograder.sandbox.site import python_dirs
 
     return python_dirs()[0]
+
+
+def test_a_dead_zygote_is_noticed_at_once(tmp_path):
+    # the review found exit_of spinning until its deadline on a dead zygote's closed socket
+    zyg = spawn.Zygote(spawn_sites())
+    try:
+        os.kill(zyg.popen.pid, 9)
+        zyg.popen.wait()
+        start = time.monotonic()
+        assert zyg.exit_of(12345, timeout=60.0) is None
+        assert time.monotonic() - start < 30.0  # at once, not at the 60 s deadline (a wide margin for CI)
+        assert not zyg.alive()
+        with pytest.raises(spawn.SpawnError):
+            zyg.fork({}, {}, tmp_path, (0, 1, 2, 2), timeout=60.0)
+    finally:
+        zyg.close()
