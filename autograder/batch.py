@@ -220,27 +220,27 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     tqdm.monitor_interval = 0  # no monitor thread: the worker processes are forked while the bar runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    parse_shard(shard)  # (a bad --shard is refused before any worker starts)
+    part = parse_shard(shard)  # (a bad --shard is refused before any worker starts)
     from .config import load_config
 
     config = load_config(assignment, config_path)
     # the workers start (imports, zygotes) while the submissions are found and read
     pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
     try:
-        return _grade_found(paths, out, assignment, shard, config, pool, jobs, salt, config_path, force, quiet,
-                            sandbox)
+        return _grade_found(paths, out, assignment, shard, part, config, pool, jobs, salt, config_path, force,
+                            quiet, sandbox)
     finally:
         if pool is not None:  # (already shut down when it graded)
             pool.shutdown(cancel_futures=True)
 
 
-def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, config, pool, jobs: int, salt,
+def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, part, config, pool, jobs: int, salt,
                  config_path, force: bool, quiet: bool, sandbox: str) -> Path:
     """The rest of :func:`grade_batch`, once its workers are starting: find the submissions,
     grade the pending ones, write the class reports."""
     from tqdm import tqdm
 
-    part, limits = parse_shard(shard), config.limits
+    limits = config.limits
     todo = [p for p in expand_paths(paths, assignment) if in_shard(student_id_for(p), part)]
     ids = [student_id_for(p) for p in todo]
     duplicates = [i for i, count in Counter(ids).items() if count > 1]

@@ -586,6 +586,10 @@ class StudentProcess:
             return _Crash(StudentError("timeout", f"time limit of {self.limits.call_seconds:g} s exceeded in {target}"))
         if exc.reason == "closed":
             return _Crash(self._died(what))
+        return self._interfered(what)
+
+    def _interfered(self, what: str) -> _Crash:
+        """The process broke the protocol: it is killed, and the call fails as the student's."""
         self._kill()
         return _Crash(StudentError("protocol", f"your code interfered with the grader's connection {what}"))
 
@@ -659,23 +663,7 @@ class StudentProcess:
             deadline = start + self.limits.call_seconds
             self._exchange_send(data, deadline, target)
             decoded = self._exchange_receive(deadline, target, max_bytes)
-            for asked in range(MAX_QUERIES + 1):  # the probe's questions, answered here (``Server.ask``)
-                value = decoded.value
-                if not (type(value) is dict and "query" in value):
-                    break
-                if answer is None or asked == MAX_QUERIES:
-                    self._kill()
-                    raise _Crash(StudentError("protocol", f"your code interfered with the grader's connection "
-                                                          f"during {target}"))
-                try:
-                    reply = answer(value["query"])
-                except Exception:  # noqa: BLE001 - a question no probe asks: the process is not to be trusted
-                    self._kill()
-                    raise _Crash(StudentError("protocol", f"your code interfered with the grader's connection "
-                                                          f"during {target} (a question the probe never asks)")) \
-                        from None
-                self._exchange_send(wire.encode({"answer": reply}), deadline, target)
-                decoded = self._exchange_receive(deadline, target, max_bytes)
+            decoded = self._answer_queries(decoded, answer, deadline, target, max_bytes)
             seconds, cpu_seconds = time.perf_counter() - start, _cpu_delta(cpu, self._cpu_ns())
             self.usage.requests += 1
             self.usage.request_seconds += seconds
@@ -684,6 +672,27 @@ class StudentProcess:
             return result_from(decoded.value, decoded.notes, seconds, self._channel.take_output(), args, cpu_seconds)
         except _Crash as exc:
             return failure(exc.error, time.perf_counter() - start, self._output())
+
+    def _answer_queries(self, decoded: wire.Decoded, answer: Callable[[Any], Any] | None, deadline: float,
+                        target: str, max_bytes: int) -> wire.Decoded:
+        """Answer the questions a request asks on its way (``Server.ask``) until its reply comes.
+
+        A question where none is expected, more than :data:`MAX_QUERIES` of them, or one that
+        ``answer`` cannot take (no probe asks it) is the student process breaking the protocol.
+        """
+        for asked in range(MAX_QUERIES + 1):
+            value = decoded.value
+            if not (type(value) is dict and "query" in value):
+                return decoded
+            if answer is None or asked == MAX_QUERIES:
+                raise self._interfered(f"during {target}")
+            try:
+                reply = answer(value["query"])
+            except Exception:  # noqa: BLE001 - a question no probe asks: the process is not to be trusted
+                raise self._interfered(f"during {target} (a question the probe never asks)") from None
+            self._exchange_send(wire.encode({"answer": reply}), deadline, target)
+            decoded = self._exchange_receive(deadline, target, max_bytes)
+        return decoded  # (not reached: the last round raises)
 
 
 def _cpu_delta(before: int | None, after: int | None) -> float | None:

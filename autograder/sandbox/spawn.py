@@ -202,11 +202,6 @@ def zygote(site_packages: list[str]) -> Zygote | None:
         return _zygote
 
 
-def warm_up(site_packages: list[str]) -> None:
-    """Start the zygote now (it imports numpy while the caller does other work)."""
-    zygote(site_packages)
-
-
 @atexit.register
 def _close_zygote() -> None:
     if _zygote is not None and getattr(_zygote, "owner", None) == os.getpid():
