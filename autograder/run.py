@@ -19,10 +19,13 @@ from linclass.errors import LinclassError
 PLUGIN = "autograder.plugin"
 #: pytest's own plugins a grading run has no use for.  ``unraisableexception`` and
 #: ``threadexception`` force full garbage collections at the end of every run (a tenth of a
-#: second per submission); the others add options and hooks to every run.  Plugins installed
-#: in the environment (xdist, hypothesis, ...) are not loaded either (``_grading_env``).
+#: second per submission); ``logging``, ``warnings`` and ``faulthandler`` wrap every check;
+#: the engine writes its own junit.xml; the others add options and hooks to every run.  No
+#: check uses their fixtures (tmp_path, monkeypatch, recwarn, caplog, subtests).  Plugins
+#: installed in the environment (xdist, hypothesis, ...) are not loaded either (``_grading_env``).
 UNUSED_PYTEST_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "doctest", "pastebin",
-                         "legacypath", "stepwise", "debugging")
+                         "legacypath", "stepwise", "debugging", "junitxml", "unittest", "tmpdir", "monkeypatch",
+                         "recwarn", "setuponly", "setupplan", "logging", "warnings", "faulthandler", "subtests")
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,12 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
     report_dir = Path(out_dir) / student_id
     suite = assignment.suite_dir
     # importlib mode: two assignments' suites may hold modules of the same name, in one process;
-    # no assertion rewriting: the checks raise CheckFailed with their own messages
+    # no assertion rewriting: the checks raise CheckFailed with their own messages; no per-check
+    # capture: student code never runs in this process, and the whole run's output is the log
     args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-q", "-rN", "--import-mode",
-            "importlib", "--no-header", "--assert=plain", *_without(UNUSED_PYTEST_PLUGINS), "--submission", str(path),
-            "--student-id", student_id, "--report-dir", str(report_dir), "--assignment", str(assignment.root),
-            "--sandbox", sandbox]
+            "importlib", "--no-header", "--assert=plain", "--capture=no", *_without(UNUSED_PYTEST_PLUGINS),
+            "--submission", str(path), "--student-id", student_id, "--report-dir", str(report_dir),
+            "--assignment", str(assignment.root), "--sandbox", sandbox]
     if salt:
         args += ["--salt", salt]
     if config_path:

@@ -44,6 +44,7 @@ non-numeric dtypes are refused (sent as :class:`Unsupported`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -292,18 +293,19 @@ class Decoder:
                 raise WireError("bare non-finite float")
             return node
         if t is list:
-            return [self.decode(v, depth + 1) for v in node]
+            return self._items_of(node, depth + 1)
         if t is not dict:
             raise WireError(f"unexpected JSON type {t.__name__}")
         tag = node.get("$")
+        if tag == "nd" and len(node) == 4:  # (the commonest tagged node: an array without a subclass flag)
+            return self._array(node)
         sub = node.get("sub")
         if sub is not None:
             if type(sub) is not str:
                 raise WireError("bad subclass flag")
             self.notes.append(f"a {sub[:80]} was converted to its plain base type")
         if tag == "tuple" or tag == "list":
-            items = self._list(node, "items")
-            out = [self.decode(v, depth + 1) for v in items]
+            out = self._items_of(self._list(node, "items"), depth + 1)
             return tuple(out) if tag == "tuple" else out
         if tag == "dict":
             result = {}
@@ -343,6 +345,26 @@ class Decoder:
                 raise WireError("bad unsupported value")
             return Unsupported(name[:200], text[:1000])
         raise WireError(f"unknown tag {str(tag)[:40]!r}")
+
+    def _items_of(self, items: list, depth: int) -> list:
+        """The decoded items of a JSON list at ``depth``: the same as :meth:`decode` of each, but
+        plain scalars are counted and checked here, without a call each."""
+        if items and depth > self.limits.max_depth + 2:
+            raise WireError("value nested too deeply")
+        self._items += len(items)
+        if self._items > self.limits.max_items:
+            raise WireError("too many items")
+        out = []
+        for v in items:
+            t = type(v)
+            if t is float:
+                if not math.isfinite(v):
+                    raise WireError("bare non-finite float")
+            elif not (v is None or t is bool or t is int or t is str):
+                self._items -= 1  # (decode counts it)
+                v = self.decode(v, depth)
+            out.append(v)
+        return out
 
     def _list(self, node: dict, key: str) -> list:
         items = node.get(key)
@@ -385,8 +407,16 @@ def array_dtype(text: Any) -> np.dtype:
     WireError
         For anything else: not a string, an object, structured, sub-array or empty dtype.
     """
-    if type(text) is not str or not 0 < len(text) <= MAX_DTYPE_STR or not DTYPE_STR.fullmatch(text):
+    if type(text) is not str or not 0 < len(text) <= MAX_DTYPE_STR:
         raise WireError(f"bad array dtype {str(text)[:MAX_DTYPE_STR]!r}")
+    return _parsed_dtype(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_dtype(text: str) -> np.dtype:
+    """:func:`array_dtype` of a short string, parsed once per process (a refusal is not cached)."""
+    if not DTYPE_STR.fullmatch(text):
+        raise WireError(f"bad array dtype {text!r}")
     try:
         dtype = np.dtype(text)
     except (TypeError, ValueError, SyntaxError):

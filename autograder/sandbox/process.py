@@ -550,14 +550,15 @@ class StudentProcess:
     def _sweep(self, wait: float = 2.0) -> None:
         """SIGKILL what this sandbox left running, and wait (a little) until the kernel has
         torn it down: a kill is asynchronous."""
-        deadline = time.monotonic() + wait
+        deadline, pause = time.monotonic() + wait, 0.0005
         while (left := self._members()) and time.monotonic() < deadline:
             for pid in left:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            time.sleep(0.01)
+            time.sleep(pause)  # a teardown takes a millisecond or two: look again soon, then less often
+            pause = min(2 * pause, 0.02)
 
     def _died(self, what: str) -> StudentError:
         """The process stopped answering on its own: reap it (and its group) and say why."""

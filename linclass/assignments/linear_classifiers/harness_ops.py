@@ -125,6 +125,76 @@ class RidgeModel:
         return np.argmax(np.asarray(X) @ self.W, axis=1)
 
 
+class RowIndex:
+    """Which row of X (with its label in y) each row of a minibatch is: byte-for-byte equal rows.
+
+    Rows are found by an exact 64-bit hash of their bytes (a wrapping sum of their words times
+    odd constants: the same whatever the summation order) and a binary search, then compared
+    word for word; a row the hash does not place is looked up by its bytes, so a collision
+    costs time, never a wrong answer.  Duplicated rows of X map to the first of them.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        self.X = np.ascontiguousarray(X)
+        self.y = np.asarray(y)
+        self._by_bytes: dict[bytes, int] | None = None
+        self.width = self.X.dtype.itemsize * int(np.prod(self.X.shape[1:]))
+        if self.X.ndim < 2 or self.width == 0 or self.width % 8:
+            self.sorted = None  # not rows of whole 64-bit words: looked up row by row
+            return
+        words = self._words(self.X)
+        self.mix = np.random.default_rng(0).integers(1, 2**62, words.shape[1], dtype=np.uint64) * np.uint64(2) + 1
+        keys = self._hash(words)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def _words(self, A: np.ndarray) -> np.ndarray:
+        A = np.ascontiguousarray(A, dtype=self.X.dtype)
+        if A.ndim != self.X.ndim or A.shape[1:] != self.X.shape[1:]:
+            raise ValueError("rows of another shape")
+        return A.reshape(len(A), -1).view(np.uint64)
+
+    def _hash(self, words: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return (words * self.mix).sum(axis=1, dtype=np.uint64)
+
+    def find(self, X_batch, y_batch) -> np.ndarray:
+        """Row indices into X of the minibatch's rows; -1 for a row that is not one or whose label differs."""
+        try:
+            if self.sorted is None:
+                raise ValueError("no hash index")
+            words = self._words(X_batch)
+            labels = np.asarray(y_batch).reshape(len(words))
+            keys = self._hash(words)
+            pos = np.minimum(np.searchsorted(self.sorted, keys), len(self.sorted) - 1)
+            ids = self.order[pos]
+            found = (self.sorted[pos] == keys) & np.all(self._words(self.X[ids]) == words, axis=1)
+        except (TypeError, ValueError, IndexError):
+            return self._find_each(X_batch, y_batch)
+        ids = np.where(found, ids, -1).astype(np.int64)
+        for j in np.flatnonzero(~found):  # not a row of X, or a hash collision
+            ids[j] = self._row_of_bytes(words[j].tobytes())
+        matched = ids >= 0
+        ids[matched & (labels != self.y[np.where(matched, ids, 0)])] = -1
+        return ids
+
+    def _row_of_bytes(self, raw: bytes) -> int:
+        if self._by_bytes is None:
+            self._by_bytes = {}
+            for i in range(self.X.shape[0]):
+                self._by_bytes.setdefault(self.X[i].tobytes(), i)
+        return self._by_bytes.get(raw, -1)
+
+    def _find_each(self, X_batch, y_batch) -> np.ndarray:
+        """Row by row, for a minibatch that is not an array of X's rows."""
+        ids = np.full(len(X_batch), -1, dtype=np.int64)
+        for j in range(len(X_batch)):
+            i = self._row_of_bytes(np.asarray(X_batch[j], dtype=self.X.dtype).tobytes())
+            if i >= 0 and y_batch[j] == self.y[i]:
+                ids[j] = i
+        return ids
+
+
 # --------------------------------------------------------------------------- probes
 
 
@@ -135,11 +205,9 @@ def probe_train(server, request):
     y = np_.asarray(request["y"])
     record = bool(request.get("record", True))
     trace = {"regs": []}
-    rows = {}
     if record:
         trace.update(W_seen=[], batches=[])
-        for i in range(X.shape[0]):
-            rows.setdefault(X[i].tobytes(), i)
+        rows = RowIndex(X, y)
 
     def probe_loss(self_, X_batch, y_batch, reg, *args, **kwargs):
         W = self_.W
@@ -147,12 +215,7 @@ def probe_train(server, request):
         trace["regs"].append(reg)
         if record:
             trace["W_seen"].append(np_.array(W, copy=True))
-            ids = np_.full(len(X_batch), -1, dtype=np_.int64)
-            for j in range(len(X_batch)):
-                i = rows.get(np_.asarray(X_batch[j], dtype=X.dtype).tobytes(), -1)
-                if i >= 0 and y_batch[j] == y[i]:
-                    ids[j] = i
-            trace["batches"].append(ids)
+            trace["batches"].append(rows.find(X_batch, y_batch))
         return loss, grad
 
     Probe = server.guard(type, "while subclassing LinearClassifier", "ProbeClassifier", (Base,), {"loss": probe_loss})
