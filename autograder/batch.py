@@ -25,6 +25,7 @@ from linclass.student.spec import Spec
 
 from .class_reports import write_class_reports
 from .export import submission_meta, write_meta
+from .histogram import HistogramPainter
 from .run import grade_submission, student_id_for
 
 CODE_SUFFIXES = {".ipynb", ".py"}
@@ -224,18 +225,25 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     from .config import load_config
 
     config = load_config(assignment, config_path)
-    # the workers start (imports, zygotes) while the submissions are found and read
+    # the workers start (imports, zygotes) while the submissions are found and read (with one
+    # job, this process's zygote does), and the histogram's painter imports matplotlib meanwhile
+    painter = HistogramPainter()
     pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
+    if pool is None:
+        from .sandbox.process import warm_up
+
+        warm_up(sandbox)
     try:
         return _grade_found(paths, out, assignment, shard, part, config, pool, jobs, salt, config_path, force,
-                            quiet, sandbox)
+                            quiet, sandbox, painter)
     finally:
+        painter.close()
         if pool is not None:  # (already shut down when it graded)
             pool.shutdown(cancel_futures=True)
 
 
 def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, part, config, pool, jobs: int, salt,
-                 config_path, force: bool, quiet: bool, sandbox: str) -> Path:
+                 config_path, force: bool, quiet: bool, sandbox: str, painter: HistogramPainter) -> Path:
     """The rest of :func:`grade_batch`, once its workers are starting: find the submissions,
     grade the pending ones, write the class reports."""
     from tqdm import tqdm
@@ -275,7 +283,7 @@ def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, pa
         print(f"skipped {skipped} already graded student(s) (use --force to regrade)")
     # the class report covers every student graded into ``out`` (a --force regrade of one student keeps the rest)
     grades = write_class_reports(out, sorted(p for p in out.iterdir() if (p / "results.json").exists()),
-                                 assignment, not_graded=failed, late=config.late)
+                                 assignment, not_graded=failed, late=config.late, painter=painter)
     rate = f" in {wall:.1f} s ({60 * len(pending) / wall:.0f} submissions/min)" if pending and wall > 0 else ""
     if not quiet and not pending:
         what = (f"all {len(todo)} student(s) of this batch already have reports in {out} (use --force to regrade "

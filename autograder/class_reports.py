@@ -18,6 +18,7 @@ from linclass.assignment import Assignment
 
 from .class_insights import CHECKS_CSV, insight_lines, write_check_rates
 from .export import read_meta, write_nbgrader_csv
+from .histogram import HistogramPainter, plot_histogram
 from .late import COLUMNS as LATE_COLUMNS
 from .late import LatePolicy, format_time, late_outcomes
 from .written import TAG as WRITTEN
@@ -32,32 +33,6 @@ def columns(assignment: Assignment) -> list[str]:
 def part_of(test: dict) -> str:
     """The part (or ``written``) a results.json test counts towards: the prefix of its name."""
     return test["name"].partition(":")[0]
-
-
-def histogram_figure(scores: Sequence[float], max_score: float):
-    """The histogram of total scores (a matplotlib figure; its count axis has integer ticks only)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(scores, bins=20, range=(0, max_score), color="#4C72B0", edgecolor="white")
-    ax.set(xlabel="score", ylabel="students", title=f"Scores ({len(scores)} submissions)")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of students: never 0.2 of one
-    fig.tight_layout()
-    return fig
-
-
-def plot_histogram(scores: Sequence[float], path: str | Path, max_score: float) -> Path:
-    """Save a histogram of total scores as a PNG."""
-    import matplotlib.pyplot as plt
-
-    fig = histogram_figure(scores, max_score)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
 
 
 def _row(report_dir: Path, cols: list[str]) -> dict:
@@ -101,7 +76,8 @@ def sandbox_lines(rows: list[dict]) -> list[str]:
 
 
 def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assignment,
-                        not_graded: Sequence[dict] = (), late: LatePolicy | None = None) -> Path:
+                        not_graded: Sequence[dict] = (), late: LatePolicy | None = None,
+                        painter: HistogramPainter | None = None) -> Path:
     """grades.csv, grades_nbgrader.csv, checks.csv and summary.md (+ histogram) from report directories.
 
     ``grades.csv`` has one row per graded student: ``student_id, score, max_score`` (the
@@ -111,7 +87,8 @@ def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assi
     with written answers) and the diagnosed ``misconceptions`` (catalog ids, ``;``-separated).
     With a due date (``late``, the config's ``[late]``), also ``submitted, days_late,
     late_penalty, final_score`` (:data:`autograder.late.COLUMNS`); ``score`` stays the points
-    the checks (and the TA) gave.
+    the checks (and the TA) gave.  ``painter``, if given, draws the histogram
+    (:class:`autograder.histogram.HistogramPainter`).
     """
     cols = columns(assignment)
     report_dirs = [d for d in report_dirs if (d / "results.json").exists()]
@@ -131,7 +108,7 @@ def write_class_reports(out: Path, report_dirs: Iterable[Path], assignment: Assi
     write_nbgrader_csv(out / "grades_nbgrader.csv", report_dirs, assignment.name,
                        duedate=format_time(late.due) if late else "", late=outcomes)
     write_check_rates(out / CHECKS_CSV, rows)
-    write_summary(out, rows, cols, not_graded, late=late, outcomes=outcomes)
+    write_summary(out, rows, cols, not_graded, late=late, outcomes=outcomes, painter=painter)
     return grades
 
 
@@ -180,14 +157,15 @@ def part_table(rows: list[dict], cols: list[str]) -> list[str]:
 
 
 def write_summary(out: Path, rows: list[dict], cols: list[str], not_graded: Sequence[dict] = (),
-                  late: LatePolicy | None = None, outcomes: dict[str, dict] | None = None) -> Path:
+                  late: LatePolicy | None = None, outcomes: dict[str, dict] | None = None,
+                  painter: HistogramPainter | None = None) -> Path:
     """summary.md: the score histogram, the total, maximum, mean and median per part, then the
     class-wide sections of :func:`autograder.class_insights.insight_lines` (per-check pass rates,
     misconceptions and who has them, late submissions)."""
     lines = ["# Class summary", "", f"{len(rows)} graded submissions.", ""]
     if rows:
         scores = [r["score"] for r in rows]
-        plot_histogram(scores, out / "score_histogram.png", max_score=rows[0]["max_score"])
+        (painter.plot if painter else plot_histogram)(scores, out / "score_histogram.png", rows[0]["max_score"])
         lines += [*sandbox_lines(rows), "", total_line(rows), "", "![score histogram](score_histogram.png)", "",
                   *part_table(rows, cols)]
         lines += ["", *insight_lines(rows, late, outcomes)]

@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = Grading.open(Path(path), grading_config, assignment,
                                          student_id=config.getoption("--student-id"),
                                          sandbox=config.getoption("--sandbox"))
+    config.stash[GRADING].start_student()  # (it starts up while the checks are collected)
     config.stash[OUTCOMES] = []
     config.stash[STARTED] = time.perf_counter()
 

@@ -100,6 +100,12 @@ class Grading:
             self._student = StudentProcess(self.submission, self.assignment, self.config.limits, self.sandbox_mode)
         return self._student
 
+    def start_student(self) -> None:
+        """Start the student process now, so that it confines itself and starts up while the
+        checks are collected (nothing to start for an empty submission)."""
+        if self.submission.kind != "empty":
+            self._process.start()
+
     @property
     def sandbox(self) -> dict:
         """What confined the student's code (:mod:`autograder.sandbox.levels`), for the reports."""

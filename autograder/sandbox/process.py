@@ -238,6 +238,9 @@ class StudentProcess:
         self._pid: int | None = None
         self._started: Started | None = None
         self._ended: tuple[int, float] | None = None  # its (wait status, CPU seconds), once it ended
+        self._asked = 0.0  # when the current start was asked for
+        self._greeted = False  # its start-up message was read (and its confinement checked)
+        self._loaded = False  # the student's code was loaded into it
         #: How the student process was started, when that is worth saying (a cold start).
         self.start_notes: list[str] = []
         self._channel: Channel | None = None
@@ -264,6 +267,17 @@ class StudentProcess:
         try:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def start(self) -> None:
+        """Fork the student process now, without waiting for it: it confines itself while the
+        caller goes on, and the first call waits for its start-up message.  A start that fails
+        here is tried again, and reported, by that first call."""
+        if self._pid is not None or self._closed:
+            return
+        try:
+            self._fork()
+        except (_Crash, SandboxError, OSError):
             pass
 
     @property
@@ -407,7 +421,8 @@ class StudentProcess:
                 "sandbox": str(sandbox), "sandbox_bytes": self.limits.sandbox_mb << 20,
                 "allow_processes": self.limits.processes > 0}
 
-    def _spawn(self) -> None:
+    def _fork(self) -> None:
+        """Start the student process (from the zygote, or cold) with this start's limits and sandbox."""
         if self._closed:
             raise _Crash(StudentError("protocol", "the student process was already closed"))
         remaining = self._remaining_cpu()
@@ -452,15 +467,21 @@ class StudentProcess:
         pid = self._started.pid
         self.usage.starts += 1
         self._pid, self._worker, self._tree = pid, pid, {pid}
+        self._greeted = self._loaded = False
+        self._asked = asked
         self._channel = Channel(req_w, rep_r, out_r, err_r, self.limits.output_bytes)
         self.restarts += 1
+
+    def _greet(self) -> None:
+        """Wait for the started process's start-up message, and check how it is confined."""
         try:
             hello = self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
                                            what="at startup").value
         except _Crash as exc:
             _, err = self._output()
             raise SandboxError(f"the student process did not start ({exc.error.message}): {err[-2000:]}") from None
-        self.usage.start_seconds += time.perf_counter() - asked
+        self._greeted = True
+        self.usage.start_seconds += time.perf_counter() - self._asked
         self._output()
         self._find_worker()
         report = hello.get("value", {}).get("sandbox", {}) if isinstance(hello, dict) else {}
@@ -610,10 +631,13 @@ class StudentProcess:
     # ------------------------------------------------------------------ loading
     def _ensure(self) -> None:
         """A running process with the student's code loaded."""
-        if self._pid is not None:
+        if self._pid is not None and self._loaded:
             return
         while True:
-            self._spawn()
+            if self._pid is None:
+                self._fork()
+            if not self._greeted:
+                self._greet()
             crashed = False
             for index, step in enumerate(self._plan.steps):
                 if index in self._failed:
@@ -636,6 +660,7 @@ class StudentProcess:
                     break
             self._output()
             if not crashed:
+                self._loaded = True
                 break
         if self._load_report is None:
             plan = [{k: v for k, v in step.items() if k != "source"} for step in self._plan.steps]

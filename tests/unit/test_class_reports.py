@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.class_reports import histogram_figure
+from autograder.histogram import histogram_figure
 
 
 @pytest.mark.parametrize("scores", [[5.0, 62.0, 93.0, 97.0], [50.0], [10.0] * 3 + [90.0] * 7])
@@ -103,3 +103,29 @@ def test_no_student_is_named_like_a_class_file():
     written = {CHECKS_CSV, *(f"{lms}_grades.csv" for lms in ID_COLUMNS)}
     assert written <= CLASS_FILES
     assert all(safe_student_id(name) == f"student_{name}" for name in written)
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_painter_draws_the_histogram_in_its_own_process(tmp_path, monkeypatch):
+    from autograder import histogram
+
+    def not_here(*args):
+        raise AssertionError("drawn in the grader's process")
+
+    with histogram.HistogramPainter() as painter:
+        monkeypatch.setattr(histogram, "plot_histogram", not_here)
+        path = painter.plot([10.0, 55.0, 90.0], tmp_path / "h.png", 100.0)
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_dead_painter_still_gets_the_histogram_drawn(tmp_path):
+    from autograder.histogram import HistogramPainter
+
+    painter = HistogramPainter()
+    painter._process.kill()
+    painter._process.wait()
+    path = painter.plot([10.0, 55.0, 90.0], tmp_path / "h.png", 100.0)
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    painter.close()
