@@ -31,27 +31,44 @@ def shuffled(example: slides.SlideExample, rng: np.random.Generator):
 
 
 def loss_of(grading, part, W, X, y, reg, what):
-    raw = require_ok(grading.call(part, W, X, y, reg), what)
+    return loss_in(grading.call(part, W, X, y, reg), part, (W, X, y, reg), what)
+
+
+def loss_in(result, part, args, what):
+    """The loss of one call's result (and the raw value), or the check fails saying why."""
+    raw = require_ok(result, what)
     try:
-        return as_loss_and_grad(raw, W.shape, part)[0], raw
+        return as_loss_and_grad(raw, args[0].shape, part)[0], raw
     except CheckFailed as exc:
-        raise CheckFailed(f"{what}: {exc.message}", diagnose(part, (W, X, y, reg), raw)) from None
+        raise CheckFailed(f"{what}: {exc.message}", diagnose(part, args, raw)) from None
 
 
-def expect(grading, part, W, X, y, expected, printed, what, tol=5e-3):
-    """The loss on (W, X, y) at reg = 0 must be the slide's number, and a working loss's."""
-    loss, raw = loss_of(grading, part, W, X, y, 0.0, what)
-    if not close(loss, expected, rtol=1e-5, atol=1e-6) or abs(loss - printed) > tol:
-        found = diagnose(part, (W, X, y, 0.0), raw)
-        raise CheckFailed(f"{what}: your loss is {loss:.4f}; the slides give {printed} ({expected:.6f}).", found)
-    # The same scores nudged by a little noise: a function that recognizes the slides' tables and
-    # prints their answers stops here, any working loss function does not notice.
-    nudged = W + 0.05 * np.random.default_rng(int(abs(W).sum() * 1e6) % 2**32).standard_normal(W.shape)
-    loss, _ = loss_of(grading, part, nudged, X, y, 0.0, what)
-    if not close(loss, reference_loss(part, nudged, X, y, 0.0)[0], rtol=1e-5, atol=1e-6):
-        raise CheckFailed(f"{what}: your function gives the slides' number here, but not the right loss for the same "
-                          "scores nudged by a little noise, so these points need the loss to work on other inputs "
-                          "too (see the other checks of this part).")
+def nudged(W: np.ndarray) -> np.ndarray:
+    """The same scores nudged by a little noise (a fixed function of W)."""
+    return W + 0.05 * np.random.default_rng(int(abs(W).sum() * 1e6) % 2**32).standard_normal(W.shape)
+
+
+def expect(grading, part, *cases):
+    """Each case ``(W, X, y, expected, printed, what[, tol])``: the loss on (W, X, y) at reg = 0
+    must be the slide's number, and a working loss's; every call in one round trip, the cases
+    judged in order.
+
+    The same scores nudged by a little noise are graded too: a function that recognizes the
+    slides' tables and prints their answers stops there, any working loss function does not notice.
+    """
+    calls = [args for W, X, y, *_ in cases for args in ((W, X, y, 0.0), (nudged(W), X, y, 0.0))]
+    results = grading.call_many(part, calls)
+    for k, (W, X, y, expected, printed, what, *tol) in enumerate(cases):
+        tol = tol[0] if tol else 5e-3
+        loss, raw = loss_in(results[2 * k], part, calls[2 * k], what)
+        if not close(loss, expected, rtol=1e-5, atol=1e-6) or abs(loss - printed) > tol:
+            found = diagnose(part, (W, X, y, 0.0), raw)
+            raise CheckFailed(f"{what}: your loss is {loss:.4f}; the slides give {printed} ({expected:.6f}).", found)
+        loss, _ = loss_in(results[2 * k + 1], part, calls[2 * k + 1], what)
+        if not close(loss, reference_loss(part, *calls[2 * k + 1])[0], rtol=1e-5, atol=1e-6):
+            raise CheckFailed(f"{what}: your function gives the slides' number here, but not the right loss for the "
+                              "same scores nudged by a little noise, so these points need the loss to work on other "
+                              "inputs too (see the other checks of this part).")
 
 
 @pytest.mark.parametrize("part", SVM_PARTS)
@@ -59,12 +76,12 @@ def test_slides_cat_car_frog(grading, rng, part):
     """SVM on the cat/car/frog table: 2.9, 0, 12.9 -> 5.27; the doubled table gives 9.53."""
     ex = slides.CAT_CAR_FROG
     W, X, y, rows = shuffled(ex, rng)
-    for i, row in enumerate(rows):
-        name = ("cat", "car", "frog")[row]
-        expect(grading, part, W, X[i:i + 1], y[i:i + 1], ex.svm_losses[row], ex.svm_losses[row],
-               f"The {name} image of the lecture's cat/car/frog table", tol=1e-3)
-    expect(grading, part, W, X, y, ex.svm_loss, 5.27, "The mean over the lecture's cat/car/frog table (5.27)")
-    expect(grading, part, 2 * W, X, y, 9.533333, 9.53, "The cat/car/frog table with W twice as large")
+    images = [(W, X[i:i + 1], y[i:i + 1], ex.svm_losses[row], ex.svm_losses[row],
+               f"The {('cat', 'car', 'frog')[row]} image of the lecture's cat/car/frog table", 1e-3)
+              for i, row in enumerate(rows)]
+    expect(grading, part, *images,
+           (W, X, y, ex.svm_loss, 5.27, "The mean over the lecture's cat/car/frog table (5.27)"),
+           (2 * W, X, y, 9.533333, 9.53, "The cat/car/frog table with W twice as large"))
 
 
 @pytest.mark.parametrize("part", SOFTMAX_PARTS)
@@ -76,11 +93,10 @@ def test_slides_cat(grading, rng, part):
         raise CheckFailed("The cat image: your loss is 0.886, the slides' printed value, which is in log base 10. "
                           "The assignment uses the natural log: the expected loss is -ln(0.13) = 2.04.",
                           diagnose(part, (W, X, y, 0.0), raw))
-    expect(grading, part, W, X, y, slides.CAT_SOFTMAX.softmax_loss, 2.04,
-           "The lecture's softmax example on the cat image")
     ex = slides.CAT_CAR_FROG
-    W, X, y, _ = shuffled(ex, rng)
-    expect(grading, part, W, X, y, ex.softmax_loss, 2.76, "The whole cat/car/frog table")
+    W2, X2, y2, _ = shuffled(ex, rng)
+    expect(grading, part, (W, X, y, slides.CAT_SOFTMAX.softmax_loss, 2.04, "The lecture's softmax example on the cat "
+                           "image"), (W2, X2, y2, ex.softmax_loss, 2.76, "The whole cat/car/frog table"))
 
 
 @pytest.mark.parametrize("part", SVM_PARTS + SOFTMAX_PARTS)
@@ -89,9 +105,9 @@ def test_slides_svm_vs_softmax(grading, rng, part):
     ex = slides.SVM_VS_SOFTMAX
     W, X, y, _ = shuffled(ex, rng)
     if part.startswith("svm"):
-        expect(grading, part, W, X, y, ex.svm_loss, 1.58, "The lecture's SVM-vs-softmax example")
+        expect(grading, part, (W, X, y, ex.svm_loss, 1.58, "The lecture's SVM-vs-softmax example"))
     else:
-        expect(grading, part, W, X, y, ex.softmax_loss, 1.04, "The lecture's SVM-vs-softmax example")
+        expect(grading, part, (W, X, y, ex.softmax_loss, 1.04, "The lecture's SVM-vs-softmax example"))
 
 
 @pytest.mark.parametrize("part", SVM_PARTS + SOFTMAX_PARTS)
@@ -104,4 +120,4 @@ def test_slides_init_loss(grading, rng, part):
         expected, printed, why = slides.init_loss_svm(C), 9, "C - 1 = 9"
     else:
         expected, printed, why = slides.init_loss_softmax(C), 2.30, "ln(10) = 2.30"
-    expect(grading, part, W, X, y, expected, printed, f"The loss at initialization (C = 10, W ~ 0; expected {why})")
+    expect(grading, part, (W, X, y, expected, printed, f"The loss at initialization (C = 10, W ~ 0; expected {why})"))
