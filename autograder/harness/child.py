@@ -29,6 +29,7 @@ import sys
 def _prepare(site_packages):
     """What every student process needs, once per interpreter: numpy (without ``ctypes``,
     which would give student code raw memory access) and the harness's own modules."""
+    import gc
     import importlib.util
     import os
 
@@ -47,8 +48,13 @@ def _prepare(site_packages):
         spec.loader.exec_module(module)
         return module
 
-    names = ("wire", "policy", "runtime", "server", "confine", "zygote")
-    modules = {name: load(f"_linclass_{name}", f"{name}.py") for name in names}
+    modules = {name: load(f"_linclass_{name}", f"{name}.py") for name in ("wire", "policy", "runtime", "server",
+                                                                             "zygote")}
+    # What is loaded so far lives as long as the process: out of the cyclic collector's sight, so
+    # that no collection in a forked student process walks (and copies) the zygote's whole heap.
+    # The bootstrap's tools are loaded after it, so that become_student's collection frees them.
+    gc.freeze()
+    modules["confine"] = load("_linclass_confine", "confine.py")
     modules["load"] = load
     return numpy, modules
 

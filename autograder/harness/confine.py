@@ -518,8 +518,10 @@ def forget_ctypes():
     """Take ``ctypes`` (and this module) out of the process's modules; the caller then drops its
     own references and runs a collection (``child.become_student``), which frees them.
 
-    Hygiene, not a boundary: the policy refuses to import ``ctypes`` again, and if student code
-    reaches raw memory anyway it can switch off the audit hook, never the layers above.
+    Hygiene, not a boundary: the policy refuses to import ``ctypes`` again, but the classes of the
+    never-unloaded ``_ctypes`` extension stay reachable through ``object.__subclasses__()``
+    (``SECURITY.md`` section 3); student code that reaches raw memory that way can switch off the
+    audit hook, never the layers above.
     """
     for name in [n for n in sys.modules if n in ("ctypes", "_ctypes", __name__) or n.startswith("ctypes.")]:
         del sys.modules[name]
