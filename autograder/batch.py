@@ -113,7 +113,7 @@ def _start_worker(memory_mb: int, sandbox: str = "auto") -> None:
 
     worker_memory_cap(memory_mb)
     from . import plugin, run  # noqa: F401 - imported now, not at the first submission
-    from .sandbox.process import warm_up
+    from .sandbox.spawn import warm_up
 
     warm_up(sandbox)
 
@@ -230,7 +230,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     painter = HistogramPainter()
     pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
     if pool is None:
-        from .sandbox.process import warm_up
+        from .sandbox.spawn import warm_up
 
         warm_up(sandbox)
     try:

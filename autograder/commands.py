@@ -9,10 +9,7 @@ from linclass.assignment import load_assignment
 
 def grade_main(args: argparse.Namespace) -> int:
     """Grade each PATH into ``--out``; exit 0 whenever grading ran."""
-    from .batch import expand_paths, grade_batch
     from .config import load_config
-    from .run import grade_submission
-    from .written import total_text, totals_of
 
     assignment = load_assignment(args.assignment)
     load_config(assignment, args.config)  # a broken config is one clear error, before anything is graded
@@ -21,6 +18,13 @@ def grade_main(args: argparse.Namespace) -> int:
         from .doctor import require_strict
 
         require_strict()
+    from .sandbox.spawn import warm_up
+
+    warm_up(sandbox)  # the zygote imports numpy on another core while this process imports the engine
+    from .batch import expand_paths, grade_batch
+    from .run import grade_submission
+    from .written import total_text, totals_of
+
     if len(args.paths) == 1 and args.jobs == 1 and not args.shard:
         targets = expand_paths(args.paths)
         if len(targets) == 1:

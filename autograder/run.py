@@ -131,7 +131,7 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
         args += ["--salt", salt]
     if config_path:
         args += ["--grading-config", str(config_path)]
-    from .sandbox.process import warm_up
+    from .sandbox.spawn import warm_up
 
     warm_up(sandbox)
     log = io.StringIO()

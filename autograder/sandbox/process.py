@@ -50,7 +50,7 @@ from .limits import Limits
 from .plan import PACKAGE, LoadPlan
 from .replies import CallResult, StudentError, error_from, failure, process_cpu_ns, reply_budget, result_from
 from .site import imports_from, kit_dirs, python_dirs
-from .spawn import HARNESS, SpawnError, Started, cold_start, zygote
+from .spawn import HARNESS, SpawnError, Started, cold_start, forks_allowed, no_pid_namespace, zygote
 
 #: The harness's own files: the student process may read them (for tracebacks).
 HARNESS_FILES = tuple(str(HARNESS / name) for name in ("child.py", "wire.py", "policy.py", "runtime.py", "server.py",
@@ -62,8 +62,6 @@ STUDENT_UIDS = (2_000_000_000, 2_100_000_000)
 MAX_QUERIES = 1000
 #: Threads a student process may run besides its main one (``RLIMIT_NPROC`` counts them).
 THREADS = 16
-#: Set when a forked student process got no PID namespace (this machine cannot make one).
-_WITHOUT_PID_NAMESPACE = False
 
 
 class SandboxError(RuntimeError):
@@ -76,16 +74,6 @@ class _Crash(Exception):
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-def warm_up(mode: str = "auto") -> None:
-    """Start this grading process's zygote now, so that its interpreter imports numpy while the
-    caller reads the submission and collects the checks (a no-op when it would not be used)."""
-    if mode != "minimal" and not _WITHOUT_PID_NAMESPACE:
-        try:
-            zygote(python_dirs()[0])
-        except OSError:  # no zygote: every start is cold, and says why
-            pass
 
 
 def in_namespace(inode: int) -> list[int]:
@@ -498,7 +486,7 @@ class StudentProcess:
         by the marker in its environment, which only an exec'd process shows in ``/proc``.
         """
         self._pid_namespace = None
-        warm = zygote(self._sites) if self.mode != "minimal" and not _WITHOUT_PID_NAMESPACE else None
+        warm = zygote(self._sites) if forks_allowed(self.mode) else None
         if warm is not None:
             try:
                 return warm.fork(cfg, env, sandbox, fds)
@@ -530,8 +518,7 @@ class StudentProcess:
         if inode != own:
             self._pid_namespace = inode
         elif self._started is not None and self._started.warm:
-            global _WITHOUT_PID_NAMESPACE
-            _WITHOUT_PID_NAMESPACE = True  # (this machine has none: later starts are cold)
+            no_pid_namespace()  # (this machine has none: later starts are cold)
 
     def _nproc_limit(self) -> int:
         uid = os.geteuid()

@@ -186,6 +186,34 @@ class Zygote:
 
 _zygote: Zygote | None = None
 _zygote_lock = threading.Lock()
+#: Set when a forked student process got no PID namespace (this machine cannot make one).
+_without_pid_namespace = False
+
+
+def no_pid_namespace() -> None:
+    """Record that a forked student process had no PID namespace of its own: from now on every
+    start is cold (what it leaves running is then found by its environment marker, which only an
+    exec'd process shows in ``/proc``)."""
+    global _without_pid_namespace
+    _without_pid_namespace = True
+
+
+def forks_allowed(mode: str) -> bool:
+    """Whether student processes of sandbox ``mode`` are forked from the zygote."""
+    return mode != "minimal" and not _without_pid_namespace
+
+
+def warm_up(mode: str = "auto") -> None:
+    """Start this grading process's zygote now, so that its interpreter imports numpy while the
+    caller imports the engine, reads the submission and collects the checks (a no-op when it
+    would not be used).  Cheap to import: neither numpy nor the engine is needed for it."""
+    if forks_allowed(mode):
+        from .site import python_dirs
+
+        try:
+            zygote(python_dirs()[0])
+        except OSError:  # no zygote: every start is cold, and says why
+            pass
 
 
 def zygote(site_packages: list[str]) -> Zygote | None:
