@@ -264,15 +264,17 @@ def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> t
     skipped : list of SkippedImport
         What was left out, in order.
     """
+    if "import" not in source and source.isascii():  # (no import statement can be spelled without it)
+        return source, []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
-    guarded = _guarded(tree)
+    guarded: set[int] | None = None  # (found only when some import is of an unavailable module)
     lines = source.splitlines(keepends=True)
     skipped: list[SkippedImport] = []
     for node in ast.walk(tree):
-        if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in guarded:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         if isinstance(node, ast.ImportFrom):
             if node.level or not node.module or node.module == "__future__":
@@ -283,6 +285,10 @@ def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> t
             keep = [alias for alias in node.names if available(alias.name)]
             missing = [alias.name for alias in node.names if not available(alias.name)]
         if not missing:
+            continue
+        if guarded is None:
+            guarded = _guarded(tree)
+        if id(node) in guarded:
             continue
         first, last = node.lineno, node.end_lineno or node.lineno
         text = "".join(lines[first - 1:last])
