@@ -13,7 +13,7 @@ from pathlib import Path
 
 from linclass.student.notebooks import Cell, NotebookError, compute_checksum, list_cells, parse_notebook, strip_magics
 from linclass.student.runtime import importable_with
-from linclass.student.sources import skip_unavailable_imports
+from linclass.student.sources import parsed, skip_unavailable_imports
 from linclass.student.spec import Spec
 
 from .types import Availability, CodeUnit, Submission
@@ -52,7 +52,7 @@ def _defines(source: str) -> set[str]:
 def _setup_only(source: str) -> bool:
     """Only safe imports and constant assignments (``DELTA = 1.0``): a setup cell worth running."""
     try:
-        tree = ast.parse(source)
+        tree = parsed(source)
     except (SyntaxError, ValueError):
         return False
     for node in tree.body:

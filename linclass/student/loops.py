@@ -14,6 +14,8 @@ import functools
 from dataclasses import dataclass
 from typing import Iterable
 
+from .sources import parsed
+
 LOOP_NODES = {ast.For: "a for loop", ast.AsyncFor: "an async for loop", ast.While: "a while loop",
               ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
               ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
@@ -48,7 +50,7 @@ def _parsed_definitions(units: tuple[tuple[str, str], ...]) -> dict[str, tuple[a
     defs: dict[str, tuple[ast.AST, str]] = {}
     for unit_name, source in units:
         try:
-            tree = ast.parse(source)
+            tree = parsed(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -24,6 +24,7 @@ Standard library only: used by the grader's trusted side and by the public self-
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import io
 import os
@@ -33,6 +34,16 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from .runtime import PYTHON2_BUILTINS
+
+
+@functools.lru_cache(maxsize=64)
+def parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, once per text: the checks of one submission parse each of its units
+    several times (Python 2, stray imports, loops, stubs).  The tree is shared, so it is only read.
+
+    Raises what :func:`ast.parse` raises (a failure is not remembered).
+    """
+    return ast.parse(source)
 
 _PY2_MESSAGES = (
     ("Missing parentheses in call to 'print'", "print statement"),
@@ -61,7 +72,7 @@ def python2_problem(name: str, source: str) -> str | None:
         The file's text.
     """
     try:
-        ast.parse(source)
+        parsed(source)
         return None
     except SyntaxError as exc:
         message, line = str(exc.msg or ""), exc.lineno
@@ -80,7 +91,7 @@ def python2_problem(name: str, source: str) -> str | None:
 
 def _compiles(source: str) -> bool:
     try:
-        ast.parse(source)
+        parsed(source)
         return True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
@@ -157,7 +168,7 @@ def run_as_python3(source: str) -> tuple[str, int] | None:
 def python2_names(source: str) -> list[tuple[str, int]]:
     """Uses of :data:`PYTHON2_BUILTINS` that the module does not define itself: (name, first line)."""
     try:
-        tree = ast.parse(source)
+        tree = parsed(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     defined: set[str] = set()
@@ -234,7 +245,7 @@ def unwritten(source: str, name: str) -> bool:
     False when it does not parse or defines ``name`` otherwise (the last definition counts).
     """
     try:
-        tree = ast.parse(source)
+        tree = parsed(source)
     except SyntaxError:
         return False
     found = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
@@ -267,7 +278,7 @@ def skip_unavailable_imports(source: str, available: Callable[[str], bool]) -> t
     if "import" not in source and source.isascii():  # (no import statement can be spelled without it)
         return source, []
     try:
-        tree = ast.parse(source)
+        tree = parsed(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
     guarded: set[int] | None = None  # (found only when some import is of an unavailable module)
