@@ -9,6 +9,7 @@ exit 0 with a results.json and no traceback.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import subprocess
@@ -72,7 +73,9 @@ def mutate(nb: dict, ops: list[tuple[str, int, int]]) -> bytes:
             old = container[key]
             container[key] = (str(old) if not isinstance(old, str) else [old]) if old is not None else 0
         elif kind == "garbage":
-            container[key] = GARBAGE[value % len(GARBAGE)]
+            # a copy: the same list or dict placed twice could be placed inside itself, and a
+            # later example would see this one's changes to the constant
+            container[key] = copy.deepcopy(GARBAGE[value % len(GARBAGE)])
     data = json.dumps(nb, allow_nan=True).encode("utf-8", "surrogatepass")
     return data if cut is None else data[: cut % (len(data) + 1)]
 
