@@ -53,9 +53,10 @@ def student_site() -> tuple[str, tuple[str, ...]]:
     targets : tuple of str
         The real package directories behind the links (readable by the student process).
     """
-    import numpy as np
-
-    home = Path(np.__file__).resolve().parent.parent
+    numpy = importlib.util.find_spec("numpy")  # (found, not imported: a zygote starts before the grader imports it)
+    if numpy is None or not numpy.origin:
+        raise OSError("numpy is not installed where the grader runs")
+    home = Path(numpy.origin).resolve().parent.parent
     site_dir = Path(tempfile.mkdtemp(prefix="linclass-site-"))
     site_dir.chmod(0o755)  # (links only: a student process with its own uid must reach them)
     atexit.register(shutil.rmtree, site_dir, True)
