@@ -4,14 +4,16 @@ numerical stability, and vectorization."""
 
 from __future__ import annotations
 
-import math
-import threading
-import time
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
+from linclass.assignments.linear_classifiers import yardstick
 from linclass.assignments.linear_classifiers.inputs import (
     LossCase,
     edge_cases,
@@ -167,10 +169,10 @@ def test_faster_than_naive(grading, rng, part):
     minimum = grading.config.thresholds.get("vectorized_min_speedup", 2.0)
     # Many examples, few features: the loops' cost grows with N * C while the bytes sent to the
     # student process (whose transfer time the student's timing includes) grow with N * D.
-    # The yardstick is the reference's loops timed here, never the student's own naive version.
+    # The yardstick is the reference's loops timed by the grader (yardstick.py), never the student's naive version.
     # Both sides are measured in CPU time as the kernel counts it, not wall time: a busy machine
     # (a batch on every core, CI neighbours) stretches wall time but not the CPU a call uses.
-    N, D, C = TIMING_SHAPE
+    N, D, C = yardstick.TIMING_SHAPE
     times = []
     for _ in range(3):  # a fresh input each time: remembering the last answer does not help
         case = random_case(rng, "a timing input", N=N, D=D, C=C, reg=0.1)
@@ -184,51 +186,41 @@ def test_faster_than_naive(grading, rng, part):
                           "expected).", entries("vectorized_with_loops"))
 
 
-TIMING_SHAPE = (1000, 5, 10)
-
-
 def reference_naive_seconds(naive: str) -> float:
-    """CPU seconds of the reference's naive loops on the timing shape, in the grader (best of 3).
-
-    Timing the student's own naive version instead would let a deliberately slowed naive
-    function make any vectorized version look fast.  It is measured once per grader process,
-    so the best of several runs keeps one busy moment from making a whole batch lenient; the
-    measurement starts in a thread of its own when this module is collected (:class:`_Yardstick`),
-    so that it runs while the student's code loads and the first checks wait on it.
-    """
+    """CPU seconds of the reference's naive loops on the timing shape (:mod:`..yardstick`),
+    measured once per grader process, in a process of its own started when this module is
+    collected (:class:`_Yardstick`)."""
     return _YARDSTICK.seconds(naive)
 
 
-def _measure_naive(naive: str) -> float:
-    from solutions.linear_classifiers import linear_svm, softmax
-
-    f = getattr(linear_svm if naive.startswith("svm") else softmax, naive)
-    N, D, C = TIMING_SHAPE
-    case = random_case(np.random.default_rng(0), "timing", N=N, D=D, C=C, reg=0.1)
-    best = math.inf
-    for _ in range(3):
-        start = time.thread_time()  # this thread's CPU time: other threads' work does not count
-        f(*case.args)
-        best = min(best, time.thread_time() - start)
-    return best
-
-
 class _Yardstick:
-    """The naive references' timings, measured once per grader process in a background thread."""
+    """The naive references' timings, from a ``yardstick`` process started now (measured in
+    this process instead if that one fails)."""
 
     def __init__(self) -> None:
         self._seconds: dict[str, float] = {}
-        self._thread = threading.Thread(target=self._measure, name="linclass-yardstick", daemon=True)
-        self._thread.start()
-
-    def _measure(self) -> None:
-        for naive in dict.fromkeys(NAIVE_OF.values()):
-            self._seconds[naive] = _measure_naive(naive)
+        names = list(dict.fromkeys(NAIVE_OF.values()))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # (the grader's imports)
+        try:
+            self._process: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-m", yardstick.__name__, *names], stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        except OSError:
+            self._process = None
 
     def seconds(self, naive: str) -> float:
-        self._thread.join()
-        if naive not in self._seconds:  # the thread failed, or a naive function it did not know
-            self._seconds[naive] = _measure_naive(naive)
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                out, _ = process.communicate(timeout=120)
+                timings = json.loads(out)
+                self._seconds.update({k: float(v) for k, v in timings.items()
+                                      if isinstance(k, str) and isinstance(v, float) and v > 0})
+            except (OSError, ValueError, AttributeError, subprocess.SubprocessError):
+                process.kill()
+                process.wait()
+        if naive not in self._seconds:  # the process failed, or a naive function it did not know
+            self._seconds[naive] = yardstick.measure(naive)
         return self._seconds[naive]
 
 
