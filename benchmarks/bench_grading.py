@@ -219,11 +219,6 @@ def class_scale(tmp: Path, size: int, jobs_list: Sequence[int]) -> dict:
         result["efficiency"] = walls[1] / (2 * walls[2])
         print(f"  scaling efficiency 1 -> 2 jobs: {result['efficiency']:.0%} (speed-up {walls[1] / walls[2]:.2f}x): "
               f"{verdict(result['efficiency'] >= 0.9)} the target (>= 90 %)")
-        busy1 = cpus[1] / walls[1]
-        result["work_efficiency"] = cpus[1] / cpus[2]
-        print(f"    --jobs 1 already keeps {busy1:.2f} cores busy (the grader and its student process overlap), so "
-              f"the most 2 jobs can gain is {os.cpu_count() / busy1:.2f}x; the CPU one submission costs is "
-              f"{result['work_efficiency']:.0%} as high with 1 job as with 2 (below 100 %: what 2 jobs add)")
     if 2 in walls:
         print(f"  200 submissions on 2 cores: {walls[2] * 200 / size:.0f} s: {verdict(walls[2] * 200 / size < 40)} "
               "the target (< 40 s)")
