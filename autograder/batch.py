@@ -227,19 +227,18 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Ass
     config = load_config(assignment, config_path)
     # the workers start (imports, zygotes) while the submissions are found and read (with one
     # job, this process's zygote does), and the histogram's painter imports matplotlib meanwhile
-    painter = HistogramPainter()
-    pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
-    if pool is None:
-        from .sandbox.spawn import warm_up
+    with HistogramPainter() as painter:
+        pool = _start_pool(jobs, config.limits.worker_memory_mb, sandbox) if jobs > 1 else None
+        if pool is None:
+            from .sandbox.spawn import warm_up
 
-        warm_up(sandbox)
-    try:
-        return _grade_found(paths, out, assignment, shard, part, config, pool, jobs, salt, config_path, force,
-                            quiet, sandbox, painter)
-    finally:
-        painter.close()
-        if pool is not None:  # (already shut down when it graded)
-            pool.shutdown(cancel_futures=True)
+            warm_up(sandbox)
+        try:
+            return _grade_found(paths, out, assignment, shard, part, config, pool, jobs, salt, config_path, force,
+                                quiet, sandbox, painter)
+        finally:
+            if pool is not None:  # (already shut down when it graded)
+                pool.shutdown(cancel_futures=True)
 
 
 def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, part, config, pool, jobs: int, salt,

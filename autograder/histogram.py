@@ -61,7 +61,7 @@ class HistogramPainter:
         try:
             self._process: subprocess.Popen | None = subprocess.Popen(
                 [sys.executable, "-m", "autograder.histogram"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=env, text=True)
+                stderr=subprocess.DEVNULL, env=env, text=True, cwd=root)  # (-m puts its cwd first on sys.path)
         except OSError:
             self._process = None
 
@@ -69,7 +69,8 @@ class HistogramPainter:
         """:func:`plot_histogram`, drawn by the painter (or here, if the painter cannot)."""
         process, self._process = self._process, None  # (one drawing per painter)
         if process is not None:
-            order = json.dumps({"scores": [float(s) for s in scores], "path": str(path), "max_score": float(max_score)})
+            order = json.dumps({"scores": [float(s) for s in scores], "path": str(Path(path).resolve()),
+                                "max_score": float(max_score)})
             try:
                 answer, _ = process.communicate(order + "\n", timeout=PAINT_SECONDS)
                 if answer.strip() == "ok":

@@ -163,7 +163,9 @@ class Usage:
     starts : int
         Processes started (the first and every restart after a hang or crash).
     start_seconds : float
-        Wall time from asking for a process to its first reply (fork or exec, confinement).
+        Wall time the grader waited for processes to start (fork or exec, confinement, the
+        first reply); of a start begun early (:meth:`StudentProcess.start`), only the wait
+        that the caller's own work did not hide.
     requests : int
         Requests served (calls and the assignment's own requests; loading steps excluded).
     request_seconds : float
@@ -226,7 +228,7 @@ class StudentProcess:
         self._pid: int | None = None
         self._started: Started | None = None
         self._ended: tuple[int, float] | None = None  # its (wait status, CPU seconds), once it ended
-        self._asked = 0.0  # when the current start was asked for
+        self._asked: float | None = 0.0  # when the current start was asked for (None: started early)
         self._greeted = False  # its start-up message was read (and its confinement checked)
         self._loaded = False  # the student's code was loaded into it
         #: How the student process was started, when that is worth saying (a cold start).
@@ -266,7 +268,8 @@ class StudentProcess:
         try:
             self._fork()
         except (_Crash, SandboxError, OSError):
-            pass
+            return
+        self._asked = None  # (its start is counted from the first wait for it)
 
     @property
     def load_report(self) -> dict[str, Any]:
@@ -462,6 +465,7 @@ class StudentProcess:
 
     def _greet(self) -> None:
         """Wait for the started process's start-up message, and check how it is confined."""
+        waited_from = self._asked if self._asked is not None else time.perf_counter()
         try:
             hello = self._exchange_receive(time.perf_counter() + max(30.0, self.limits.call_seconds), "startup",
                                            what="at startup").value
@@ -469,7 +473,7 @@ class StudentProcess:
             _, err = self._output()
             raise SandboxError(f"the student process did not start ({exc.error.message}): {err[-2000:]}") from None
         self._greeted = True
-        self.usage.start_seconds += time.perf_counter() - self._asked
+        self.usage.start_seconds += time.perf_counter() - waited_from
         self._output()
         self._find_worker()
         report = hello.get("value", {}).get("sandbox", {}) if isinstance(hello, dict) else {}
@@ -620,11 +624,20 @@ class StudentProcess:
         """A running process with the student's code loaded."""
         if self._pid is not None and self._loaded:
             return
+        idle_deaths = 0
         while True:
             if self._pid is None:
                 self._fork()
             if not self._greeted:
                 self._greet()
+                ended = self._started.exited() if self._started is not None else None
+                if ended is not None:  # it died before any student code, while idle (e.g. killed for memory):
+                    self._ended = ended  # no loading step is to blame; start again (once)
+                    self._kill()
+                    idle_deaths += 1
+                    if idle_deaths > 1:
+                        raise SandboxError("the student process died twice before any student code was loaded")
+                    continue
             crashed = False
             for index, step in enumerate(self._plan.steps):
                 if index in self._failed:

@@ -61,3 +61,17 @@ def test_rows_of_odd_widths_are_looked_up_one_by_one():
     X = np.arange(15, dtype=np.float32).reshape(5, 3)  # 12-byte rows: not whole 64-bit words
     y = np.zeros(5, dtype=int)
     np.testing.assert_array_equal(RowIndex(X, y).find(X[[4, 0]], y[[4, 0]]), [4, 0])
+
+
+def test_an_empty_X_has_no_rows():
+    index = RowIndex(np.zeros((0, 3)), np.zeros(0, dtype=int))
+    np.testing.assert_array_equal(index.find(np.ones((2, 3)), np.array([0, 1])), [-1, -1])
+
+
+def test_rows_are_those_of_X_as_it_was_sent():
+    X = np.arange(12.0).reshape(4, 3)
+    y = np.array([0, 1, 2, 0])
+    index = RowIndex(X, y)
+    X[[0, 1]] = X[[1, 0]]  # a train that reorders its X in place
+    y[[0, 1]] = y[[1, 0]]
+    np.testing.assert_array_equal(index.find(X[:2], y[:2]), [1, 0])  # indices into X as it was sent

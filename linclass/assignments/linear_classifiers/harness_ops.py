@@ -135,11 +135,11 @@ class RowIndex:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray):
-        self.X = np.ascontiguousarray(X)
-        self.y = np.asarray(y)
+        self.X = np.array(X, order="C", copy=True)  # (a snapshot: train may reorder its X in place)
+        self.y = np.array(y, copy=True)
         self._by_bytes: dict[bytes, int] | None = None
         self.width = self.X.dtype.itemsize * int(np.prod(self.X.shape[1:]))
-        if self.X.ndim < 2 or self.width == 0 or self.width % 8:
+        if self.X.ndim < 2 or len(self.X) == 0 or self.width == 0 or self.width % 8:
             self.sorted = None  # not rows of whole 64-bit words: looked up row by row
             return
         words = self._words(self.X)

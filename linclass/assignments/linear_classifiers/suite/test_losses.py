@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,7 +205,8 @@ class _Yardstick:
         try:
             self._process: subprocess.Popen | None = subprocess.Popen(
                 [sys.executable, "-m", yardstick.__name__, *names], stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+                cwd=Path(yardstick.__file__).resolve().parents[3])  # (-m puts its cwd first on sys.path: the kit's)
         except OSError:
             self._process = None
 
