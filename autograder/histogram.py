@@ -10,11 +10,11 @@ Without a painter, or when it fails, the histogram is drawn in the calling proce
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from . import helper_process
 
 #: Longest wait for the painter's drawing before the histogram is drawn here instead.
 PAINT_SECONDS = 60.0
@@ -55,36 +55,20 @@ class HistogramPainter:
     """
 
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-               "MPLBACKEND": "Agg"}
-        try:
-            self._process: subprocess.Popen | None = subprocess.Popen(
-                [sys.executable, "-m", "autograder.histogram"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=env, text=True, cwd=root)  # (-m puts its cwd first on sys.path)
-        except OSError:
-            self._process = None
+        self._process = helper_process.start("autograder.histogram", stdin=True)
 
     def plot(self, scores: Sequence[float], path: str | Path, max_score: float) -> Path:
         """:func:`plot_histogram`, drawn by the painter (or here, if the painter cannot)."""
         process, self._process = self._process, None  # (one drawing per painter)
-        if process is not None:
-            order = json.dumps({"scores": [float(s) for s in scores], "path": str(Path(path).resolve()),
-                                "max_score": float(max_score)})
-            try:
-                answer, _ = process.communicate(order + "\n", timeout=PAINT_SECONDS)
-                if answer.strip() == "ok":
-                    return Path(path)
-            except (OSError, subprocess.SubprocessError):  # it died or hung: the histogram is still drawn, here
-                process.kill()
-                process.wait()
-        return plot_histogram(scores, path, max_score)
+        order = json.dumps({"scores": [float(s) for s in scores], "path": str(Path(path).resolve()),
+                            "max_score": float(max_score)})
+        if (helper_process.answer(process, order + "\n", PAINT_SECONDS) or "").strip() == "ok":
+            return Path(path)
+        return plot_histogram(scores, path, max_score)  # (it died or hung: the histogram is still drawn, here)
 
     def close(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
+        helper_process.stop(self._process)
+        self._process = None
 
     def __enter__(self) -> HistogramPainter:
         return self
@@ -95,6 +79,9 @@ class HistogramPainter:
 
 def _paint() -> int:
     """The painter process: matplotlib imported first, then one order read and drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
 
     order = json.loads(sys.stdin.readline())

@@ -5,14 +5,11 @@ numerical stability, and vectorization."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder import helper_process
 from autograder.verdicts import CheckFailed, as_loss_and_grad, close, require_ok
 from linclass.assignments.linear_classifiers import yardstick
 from linclass.assignments.linear_classifiers.inputs import (
@@ -195,32 +192,22 @@ def reference_naive_seconds(naive: str) -> float:
 
 
 class _Yardstick:
-    """The naive references' timings, from a ``yardstick`` process started now (measured in
-    this process instead if that one fails)."""
+    """The naive references' timings, from a ``yardstick`` helper process started now (measured
+    in this process instead if that one fails)."""
 
     def __init__(self) -> None:
         self._seconds: dict[str, float] = {}
-        names = list(dict.fromkeys(NAIVE_OF.values()))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # (the grader's imports)
-        try:
-            self._process: subprocess.Popen | None = subprocess.Popen(
-                [sys.executable, "-m", yardstick.__name__, *names], stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
-                cwd=Path(yardstick.__file__).resolve().parents[3])  # (-m puts its cwd first on sys.path: the kit's)
-        except OSError:
-            self._process = None
+        self._process = helper_process.start(yardstick.__name__, *dict.fromkeys(NAIVE_OF.values()))
 
     def seconds(self, naive: str) -> float:
         process, self._process = self._process, None
-        if process is not None:
+        out = helper_process.answer(process, timeout=120)
+        if out:
             try:
-                out, _ = process.communicate(timeout=120)
-                timings = json.loads(out)
-                self._seconds.update({k: float(v) for k, v in timings.items()
+                self._seconds.update({k: float(v) for k, v in json.loads(out).items()
                                       if isinstance(k, str) and isinstance(v, float) and v > 0})
-            except (OSError, ValueError, AttributeError, subprocess.SubprocessError):
-                process.kill()
-                process.wait()
+            except (ValueError, AttributeError):  # not the timings it prints
+                pass
         if naive not in self._seconds:  # the process failed, or a naive function it did not know
             self._seconds[naive] = yardstick.measure(naive)
         return self._seconds[naive]
