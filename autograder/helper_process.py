@@ -3,15 +3,19 @@
 A helper is ``python -m MODULE ARGS...`` with the grader's imports (its ``sys.path`` as
 ``PYTHONPATH``) and the kit's folder as its working directory: ``-m`` puts the working
 directory first on ``sys.path``, and the grader's own could hold a ``json.py``.  Its answer is
-what it prints; a helper that cannot start, fails or hangs answers None, and the caller then
-does the work itself.  It never runs student code.
+the first line it prints; the helper is killed as soon as that line is read (an interpreter that
+has imported matplotlib takes a tenth of a second to exit, and nothing after the answer is
+needed).  A helper that cannot start, fails or hangs answers None, and the caller then does the
+work itself.  It never runs student code.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 #: The folder that holds the kit's packages (``autograder``, ``linclass``, ``solutions``).
@@ -22,7 +26,7 @@ def start(module: str, *args: str, stdin: bool = False) -> subprocess.Popen | No
     """Start ``python -m module args`` now (None if it cannot start); ``stdin``: it reads an order."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
-        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=KIT, env=env, text=True,
+        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=KIT, env=env, bufsize=0,
                                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
     except OSError:
@@ -30,16 +34,45 @@ def start(module: str, *args: str, stdin: bool = False) -> subprocess.Popen | No
 
 
 def answer(process: subprocess.Popen | None, order: str | None = None, timeout: float = 60.0) -> str | None:
-    """What ``process`` printed once it ended well (after reading ``order``), or None: it could
-    not start, failed, or did not end within ``timeout`` seconds (it is then killed)."""
+    """The first line ``process`` printed (after reading ``order``), or None: it could not start,
+    ended without a line, or printed none within ``timeout`` seconds.  The process is killed then."""
     if process is None:
         return None
+    deadline = time.monotonic() + timeout
     try:
-        out, _ = process.communicate(order, timeout=timeout)
-    except (OSError, subprocess.SubprocessError):
-        stop(process)
+        if order is not None and process.stdin is not None:
+            if not _send(process.stdin.fileno(), order.encode(), deadline):
+                return None
+            process.stdin.close()
+        return _first_line(process.stdout.fileno(), deadline)
+    except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return out if process.returncode == 0 else None
+    finally:
+        stop(process)
+
+
+def _send(fd: int, data: bytes, deadline: float) -> bool:
+    """Write all of ``data`` before ``deadline`` (a helper that stops reading cannot block us)."""
+    view = memoryview(data)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([], [fd], [], left)[1]:
+            return False
+        view = view[os.write(fd, view[: select.PIPE_BUF]):]
+    return True
+
+
+def _first_line(fd: int, deadline: float, max_bytes: int = 1 << 20) -> str | None:
+    data = b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0 or len(data) > max_bytes or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:  # it ended without a whole line
+            return None
+        data += chunk
+    return data.split(b"\n", 1)[0].decode()
 
 
 def stop(process: subprocess.Popen | None) -> None:
@@ -47,3 +80,6 @@ def stop(process: subprocess.Popen | None) -> None:
     if process is not None:
         process.kill()
         process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()

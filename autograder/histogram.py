@@ -9,7 +9,9 @@ Without a painter, or when it fails, the histogram is drawn in the calling proce
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -78,12 +80,18 @@ class HistogramPainter:
 
 
 def _paint() -> int:
-    """The painter process: matplotlib imported first, then one order read and drawn."""
+    """The painter process: matplotlib imported and one throw-away histogram drawn first (its
+    fonts, renderer and PNG writer loaded), then one order read and drawn.  It runs at a lower
+    priority: grading comes first on a busy core, and a painter has the whole batch to get ready."""
+    os.nice(10)
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.pyplot as plt
 
+    fig = histogram_figure([0.0], 1.0)
+    fig.savefig(io.BytesIO(), format="png", dpi=100)
+    plt.close(fig)
     order = json.loads(sys.stdin.readline())
     plot_histogram(order["scores"], order["path"], order["max_score"])
     print("ok", flush=True)
