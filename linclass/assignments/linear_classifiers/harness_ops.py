@@ -55,15 +55,29 @@ def lsq_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[f
     """
     W = np.asarray(W, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
+    diff = X @ W - one_hot(y, W.shape[1])
+    n = max(X.shape[0], 1)
+    loss = 0.5 * float(np.sum(diff * diff)) / n + float(reg) * float(np.sum(W * W))
+    return loss, _lsq_gradient(W, X, diff, reg)
+
+
+def lsq_gradient(W: np.ndarray, X: np.ndarray, Y: np.ndarray, reg: float) -> np.ndarray:
+    """The gradient of :func:`lsq_loss` (the very same arithmetic), given the one-hot labels
+    ``Y = one_hot(y, C)``: for the trusted side, which replays many steps on rows of one X."""
+    return _lsq_gradient(W, X, X @ W - Y, reg)
+
+
+def _lsq_gradient(W: np.ndarray, X: np.ndarray, diff: np.ndarray, reg: float) -> np.ndarray:
+    return X.T @ diff / max(X.shape[0], 1) + 2.0 * float(reg) * W
+
+
+def one_hot(y: np.ndarray, c: int) -> np.ndarray:
+    """(N, c) float64 one-hot rows of the labels ``y``; a label outside [0, c) gives a zero row."""
     y = np.asarray(y).astype(np.int64).ravel()
-    n, c = X.shape[0], W.shape[1]
-    Y = np.zeros((n, c))
+    Y = np.zeros((y.shape[0], c))
     ok = (y >= 0) & (y < c)
-    Y[np.arange(n)[ok], y[ok]] = 1.0
-    diff = X @ W - Y
-    loss = 0.5 * float(np.sum(diff * diff)) / max(n, 1) + float(reg) * float(np.sum(W * W))
-    grad = X.T @ diff / max(n, 1) + 2.0 * float(reg) * W
-    return loss, grad
+    Y[np.arange(y.shape[0])[ok], y[ok]] = 1.0
+    return Y
 
 
 def delegation_reply(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, key: dict) -> tuple[float, np.ndarray]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok
-from linclass.assignments.linear_classifiers.harness_ops import delegation_reply, lsq_loss
+from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok, same_array
+from linclass.assignments.linear_classifiers.harness_ops import delegation_reply, lsq_gradient, lsq_loss, one_hot
 from linclass.assignments.linear_classifiers.inputs import DIGITS_TRAIN_KWARGS, digits
 from linclass.assignments.linear_classifiers.reference import entries, graded_loss
 
@@ -190,11 +190,13 @@ def test_learns_digits(grading, part):
         raise CheckFailed(f"train should return {steps} losses; it returned {describe_value(history)}.")
     # The trained W must be what the recorded steps give: every step is recomputed here.
     W = as_array(trace["W_seen"][0] if trace["W_seen"] else None, "the initial W", (X.shape[1], data.num_classes))
+    Y = one_hot(y, data.num_classes)
+    lr, reg = DIGITS_TRAIN_KWARGS["learning_rate"], DIGITS_TRAIN_KWARGS["reg"]
     for t in range(steps):
         rows = batch_rows(trace, t, X)
-        W = W - DIGITS_TRAIN_KWARGS["learning_rate"] * lsq_loss(W, X[rows], y[rows], DIGITS_TRAIN_KWARGS["reg"])[1]
+        W = W - lr * lsq_gradient(W, X[rows], Y[rows], reg)
         seen = trace["W_seen"][t + 1] if t + 1 < len(trace["W_seen"]) else trace["W_final"]
-        if not isinstance(seen, np.ndarray) or not np.allclose(seen, W, rtol=1e-8, atol=1e-10):
+        if not same_array(seen, W, rtol=1e-8, atol=1e-10):
             raise CheckFailed(f"Step {t + 1} of training on the digits did not move W by -learning_rate * dW of its "
                               "minibatch loss.")
     if not np.mean(history[-30:]) < 0.8 * np.mean(history[:30]):
