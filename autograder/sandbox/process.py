@@ -167,7 +167,8 @@ class Usage:
         first reply); of a start begun early (:meth:`StudentProcess.start`), only the wait
         that the caller's own work did not hide.
     requests : int
-        Requests served (calls and the assignment's own requests; loading steps excluded).
+        Requests served (calls, batches of calls and the assignment's own requests; loading steps
+        excluded).
     request_seconds : float
         Wall time of those requests, from sending the first byte to decoding the reply.
     student_cpu_seconds : float
@@ -301,16 +302,18 @@ class StudentProcess:
             try:
                 self._ensure()
                 self._channel.drain_idle()
-                request = {"op": "call_many", "target": target, "arglists": [list(a) for a in pending]}
+                data = wire.encode({"op": "call_many", "target": target, "arglists": [list(a) for a in pending]})
                 start, cpu = time.perf_counter(), self._cpu_ns()
-                self._exchange_send(wire.encode(request), start + self.limits.call_seconds, target)
+                self._exchange_send(data, start + self.limits.call_seconds, target)
+                self._count(data, 0.0, 0.0)
                 for _ in range(len(pending)):
                     decoded = self._exchange_receive(start + self.limits.call_seconds, target,
                                                      reply_budget(pending[0]))
                     now, cpu_now = time.perf_counter(), self._cpu_ns()
+                    cpu_seconds = _cpu_delta(cpu, cpu_now)
+                    self._count(None, now - start, cpu_seconds)
                     results.append(result_from(decoded.value, decoded.notes, now - start,
-                                               self._channel.take_output(), list(pending[0]),
-                                               _cpu_delta(cpu, cpu_now)))
+                                               self._channel.take_output(), list(pending[0]), cpu_seconds))
                     pending.pop(0)
                     start, cpu = now, cpu_now
             except _Crash as exc:
@@ -691,13 +694,18 @@ class StudentProcess:
             decoded = self._exchange_receive(deadline, target, max_bytes)
             decoded = self._answer_queries(decoded, answer, deadline, target, max_bytes)
             seconds, cpu_seconds = time.perf_counter() - start, _cpu_delta(cpu, self._cpu_ns())
-            self.usage.requests += 1
-            self.usage.request_seconds += seconds
-            self.usage.student_cpu_seconds += cpu_seconds or 0.0
-            self.usage.bytes_sent += len(data)
+            self._count(data, seconds, cpu_seconds)
             return result_from(decoded.value, decoded.notes, seconds, self._channel.take_output(), args, cpu_seconds)
         except _Crash as exc:
             return failure(exc.error, time.perf_counter() - start, self._output())
+
+    def _count(self, request: bytes | None, seconds: float, cpu_seconds: float | None) -> None:
+        """Add to :attr:`usage`: one request sent (its bytes), and wall and CPU time spent serving it."""
+        if request is not None:
+            self.usage.requests += 1
+            self.usage.bytes_sent += len(request)
+        self.usage.request_seconds += seconds
+        self.usage.student_cpu_seconds += cpu_seconds or 0.0
 
     def _answer_queries(self, decoded: wire.Decoded, answer: Callable[[Any], Any] | None, deadline: float,
                         target: str, max_bytes: int) -> wire.Decoded:
