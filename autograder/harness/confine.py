@@ -521,7 +521,7 @@ def forget_ctypes():
     Hygiene, not a boundary: the policy refuses to import ``ctypes`` again, but the classes of the
     never-unloaded ``_ctypes`` extension stay reachable through ``object.__subclasses__()``
     (``SECURITY.md`` section 3); student code that reaches raw memory that way can switch off the
-    audit hook, never the layers above.
+    audit hook, never the layers above (the red-team case ``hook_off_ctypes_subclasses``).
     """
     for name in [n for n in sys.modules if n in ("ctypes", "_ctypes", __name__) or n.startswith("ctypes.")]:
         del sys.modules[name]

@@ -9,7 +9,7 @@ definition), ``"start:<qualname>"`` (first statement of its body), ``"end:<qualn
 last ``return``) or ``"after:<qualname>:<text>"`` (after the body line that contains text).
 """
 
-from _snippets import BATTERY, FIND_POLICY, HOOK_OFF, RAWMEM, REPORT, TRIGGER
+from _snippets import BATTERY, CTYPES_MEM, FIND_POLICY, HOOK_OFF, PATCH_HOOK, RAWMEM, REPORT, TRIGGER
 
 ATTACKS = {}
 
@@ -151,44 +151,39 @@ ATTACKS["hook_off_numpy_bytecode"] = {
                 "note": "--sandbox minimal is the audit hook plus rlimits: an in-process hook can always be "
                         "switched off through raw memory, and the process then has the grader's uid, filesystem, "
                         "network and process table (the documented weaker level)"},
-    "blocks": rel_error_attack(FIND_POLICY + RAWMEM + BATTERY + r'''
+    "blocks": rel_error_attack(FIND_POLICY + RAWMEM + PATCH_HOOK + BATTERY + r'''
 
 def _rt_escape():
-    import dis
     import os
-    import types
-    pol = _rt_policy_module()
-    if pol is None:
-        return "policy module not found"
-    hook_code = None
-    for c in pol.install.__code__.co_consts:
-        if isinstance(c, types.CodeType) and c.co_name == "hook":
-            hook_code = c
-    if hook_code is None:
-        return "no hook code object"
-
-    def probe(a, b):
-        return a + b
-
-    pc = probe.__code__  # never run: its bytecode in memory equals co_code
-    offset = bytes(_rt_mem(id(pc), pc.__sizeof__())).find(pc.co_code)
-    if offset < 0:
-        return "bytecode offset not found"
-    op = dis.opmap
-    raw = hook_code.co_code
-    i = 0
-    while raw[i] in (op["COPY_FREE_VARS"], op["MAKE_CELL"]):
-        i += 2
-    if raw[i] != op["RESUME"]:
-        return "unexpected prologue"
-    i += 2
-    none_index = hook_code.co_consts.index(None)
-    live = _rt_mem(id(hook_code) + offset, len(raw))
-    if live[0] != raw[0]:
-        return "the hook's bytecode is not where expected"
-    live[i:i + 4] = [op["LOAD_CONST"], none_index, op["RETURN_VALUE"], 0]
-    _rt_clear_violations()
+    failed = _rt_patch_hook()
+    if failed:
+        return failed
     return "hook bytecode patched to return None; " + battery(RT, os.getppid())
+'''),
+}
+
+ATTACKS["hook_off_ctypes_subclasses"] = {
+    "klass": 2,
+    "title": "Switch the audit hook off through the ctypes the bootstrap forgot: _ctypes' classes stay reachable",
+    "route": "object.__subclasses__() -> _ctypes._CData -> _SimpleCData, _Pointer, Union: a union of a void pointer "
+          "and a char pointer reads and writes any address with no import and no audit event; the hook's bytecode "
+          "is patched as in hook_off_numpy_bytecode",
+    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
+            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "minimal": {"expect": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed",
+                         "new_file", "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled",
+                         "grader_stopped", "survivor"],
+                "note": "--sandbox minimal is the audit hook plus rlimits: _ctypes is a C extension that is never "
+                        "unloaded, so its classes stay reachable and give raw memory (SECURITY.md section 3); the "
+                        "process then has the grader's uid, filesystem, network and process table"},
+    "blocks": rel_error_attack(FIND_POLICY + CTYPES_MEM + PATCH_HOOK + BATTERY + r'''
+
+def _rt_escape():
+    import os
+    failed = _rt_patch_hook()
+    if failed:
+        return "ctypes route: " + failed
+    return "hook bytecode patched through _ctypes' classes; " + battery(RT, os.getppid())
 '''),
 }
 

@@ -83,6 +83,43 @@ def _rt_mem(addr, n):
     """A writable uint8 view of n bytes at address addr (no audit event, no ctypes)."""
     return np.asarray(_RtRaw(addr, n))
 
+def _rt_patch_hook():
+    # None once the audit hook returns at once, or why it could not be patched
+    import dis
+    import types
+    pol = _rt_policy_module()
+    if pol is None:
+        return "policy module not found"
+    hook_code = None
+    for c in pol.install.__code__.co_consts:
+        if isinstance(c, types.CodeType) and c.co_name == "hook":
+            hook_code = c
+    if hook_code is None:
+        return "no hook code object"
+
+    def probe(a, b):
+        return a + b
+
+    pc = probe.__code__  # never run: its bytecode in memory equals co_code
+    offset = bytes(_rt_mem(id(pc), pc.__sizeof__())).find(pc.co_code)
+    if offset < 0:
+        return "bytecode offset not found"
+    op = dis.opmap
+    raw = hook_code.co_code
+    i = 0
+    while raw[i] in (op["COPY_FREE_VARS"], op["MAKE_CELL"]):
+        i += 2
+    if raw[i] != op["RESUME"]:
+        return "unexpected prologue"
+    i += 2
+    none_index = hook_code.co_consts.index(None)
+    live = _rt_mem(id(hook_code) + offset, len(raw))
+    if live[0] != raw[0]:
+        return "the hook's bytecode is not where expected"
+    live[i:i + 4] = [op["LOAD_CONST"], none_index, op["RETURN_VALUE"], 0]
+    _rt_clear_violations()
+    return None
+
 def battery(rt, grader_pid, survivor=True, spawn=None, files=True):
     import hashlib
     import os
@@ -219,40 +256,10 @@ def battery(rt, grader_pid, survivor=True, spawn=None, files=True):
 
 
 def _rt_escape():
-    import dis
     import os
-    import types
-    pol = _rt_policy_module()
-    if pol is None:
-        return "policy module not found"
-    hook_code = None
-    for c in pol.install.__code__.co_consts:
-        if isinstance(c, types.CodeType) and c.co_name == "hook":
-            hook_code = c
-    if hook_code is None:
-        return "no hook code object"
-
-    def probe(a, b):
-        return a + b
-
-    pc = probe.__code__  # never run: its bytecode in memory equals co_code
-    offset = bytes(_rt_mem(id(pc), pc.__sizeof__())).find(pc.co_code)
-    if offset < 0:
-        return "bytecode offset not found"
-    op = dis.opmap
-    raw = hook_code.co_code
-    i = 0
-    while raw[i] in (op["COPY_FREE_VARS"], op["MAKE_CELL"]):
-        i += 2
-    if raw[i] != op["RESUME"]:
-        return "unexpected prologue"
-    i += 2
-    none_index = hook_code.co_consts.index(None)
-    live = _rt_mem(id(hook_code) + offset, len(raw))
-    if live[0] != raw[0]:
-        return "the hook's bytecode is not where expected"
-    live[i:i + 4] = [op["LOAD_CONST"], none_index, op["RETURN_VALUE"], 0]
-    _rt_clear_violations()
+    failed = _rt_patch_hook()
+    if failed:
+        return failed
     return "hook bytecode patched to return None; " + battery(RT, os.getppid())
 # <<< attack
 
