@@ -309,3 +309,19 @@ def test_the_2015_layout_is_named(tmp_path):
     test = next(t for t in results(tmp_path / "out", "old")["tests"] if t["name"] == "svm_loss_vectorized: matches "
                 "reference")
     assert test["status"] == "failed" and "2015 CS231n layout" in test["output"]
+
+
+def test_a_repeated_loss_call_costs_the_sgd_steps_check_and_no_other(tmp_path):
+    """A loss() line pasted twice in train (a real 2019 submission): the loss history doubles and
+    the sgd-steps check says so; initialization and sampling are right and keep their points."""
+    line = "            loss, grad = self.loss(X_batch, y_batch, reg)\n            loss_history.append(loss)\n"
+    text = texts()["linear_classifier.py"]
+    assert line in text
+    sub = write(tmp_path / "twice", {**texts(), "linear_classifier.py": text.replace(line, line + line)})
+    assert run_grade(sub, out=tmp_path / "out").returncode == 0
+    tests = {t["name"]: t for t in results(tmp_path / "out", "twice")["tests"]}
+    steps = tests["LinearClassifier.train: sgd steps"]
+    assert steps["status"] == "failed" and "called loss() 12 times for num_iters=6" in steps["output"]
+    for check in ("initialization", "minibatch sampling"):
+        test = tests[f"LinearClassifier.train: {check}"]
+        assert test["status"] == "passed", test
