@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench realcode clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Real CS231n submissions against the recorded grades (needs the fetched mirrors: tests/realcode/README.md)
+realcode: $(STAMP)
+	$(BIN)/python tests/realcode/grade_corpus.py --layout flat --expect tests/realcode/expected_scores.json
+	$(BIN)/python tests/realcode/grade_corpus.py --layout tree --expect tests/realcode/expected_scores.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis

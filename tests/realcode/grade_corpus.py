@@ -23,6 +23,9 @@ from pathlib import Path
 import restore
 
 REPO = Path(__file__).resolve().parents[2]
+#: The check scores of the last triaged run, per layout (``--record``): a change of grade on real
+#: code is found by ``--expect`` and then triaged, never absorbed silently.
+EXPECTED = Path(__file__).with_name("expected_scores.json")
 MISSING = re.compile(r"\(no module (\S+?)\.py\)")
 
 
@@ -94,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="report folder (default: a temporary one, kept)")
     parser.add_argument("--only", help="comma-separated entry ids")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--expect", type=Path, help="fail (exit 3) when any check scores otherwise than recorded here "
+                        f"(default file: {EXPECTED.relative_to(REPO)})")
+    parser.add_argument("--record", type=Path, help="write this layout's check scores into that file")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix=f"realcode-{args.layout}-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -120,7 +126,53 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'entry':58} score")
     for entry_id, score in totals.items():
         print(f"{entry_id:58} {score:g}")
+    scores = check_scores(restored, out)
+    if args.record:
+        recorded = json.loads(args.record.read_text()) if args.record.exists() else {}
+        recorded[args.layout] = packed(scores)
+        args.record.write_text(json.dumps(recorded, indent=0, sort_keys=True) + "\n")
+        print(f"recorded the {args.layout} layout's check scores in {args.record}")
+    if args.expect:
+        expected = unpacked(json.loads(args.expect.read_text()).get(args.layout))
+        changes = compare({e["id"]: expected.get(e["id"], {}) for e in restored}, scores)
+        print(f"\n{len(changes)} check score(s) differ from {args.expect} ({args.layout})")
+        print("\n".join(changes))
+        return 3 if changes else 0
     return 0
+
+
+def packed(scores: dict[str, dict[str, float]]) -> dict:
+    """``scores`` as one list of check names and, per entry, its scores in that order (None: no such check)."""
+    names = sorted({name for checks in scores.values() for name in checks})
+    return {"checks": names, "scores": {e: [checks.get(n) for n in names] for e, checks in scores.items()}}
+
+
+def unpacked(table: dict | None) -> dict[str, dict[str, float]]:
+    if not table:
+        return {}
+    names = table["checks"]
+    return {e: {n: v for n, v in zip(names, values) if v is not None} for e, values in table["scores"].items()}
+
+
+def check_scores(entries: list[dict], out: Path) -> dict[str, dict[str, float]]:
+    """{entry id: {check name: score}} of every graded entry (our grades, never the entries' code)."""
+    scores = {}
+    for entry in entries:
+        path = out / entry["id"] / "results.json"
+        if path.exists():
+            scores[entry["id"]] = {t["name"]: t["score"] for t in json.loads(path.read_text())["tests"]}
+    return scores
+
+
+def compare(expected: dict, scores: dict) -> list[str]:
+    """One line per check whose score differs from ``expected`` (or is missing on either side)."""
+    lines = []
+    for entry_id in sorted(set(expected) | set(scores)):
+        want, got = expected.get(entry_id, {}), scores.get(entry_id, {})
+        for name in sorted(set(want) | set(got)):
+            if want.get(name) != got.get(name):
+                lines.append(f"  {entry_id}: {name}: recorded {want.get(name)}, now {got.get(name)}")
+    return lines
 
 
 if __name__ == "__main__":
