@@ -34,8 +34,23 @@ def start(module: str, *args: str, stdin: bool = False) -> subprocess.Popen | No
 
 
 def answer(process: subprocess.Popen | None, order: str | None = None, timeout: float = 60.0) -> str | None:
-    """The first line ``process`` printed (after reading ``order``), or None: it could not start,
-    ended without a line, or printed none within ``timeout`` seconds.  The process is killed then."""
+    """The first line a helper prints, after it is given its order; the helper is killed then.
+
+    Parameters
+    ----------
+    process : Popen or None
+        A helper from :func:`start` (None: it could not start).
+    order : str, optional
+        Written to its stdin, which is then closed.
+    timeout : float
+        Seconds for the whole exchange, the order's writing included.
+
+    Returns
+    -------
+    str or None
+        The line without its newline, or None: no helper, no whole line before it ended, or
+        none within ``timeout``.
+    """
     if process is None:
         return None
     deadline = time.monotonic() + timeout
@@ -55,8 +70,7 @@ def _send(fd: int, data: bytes, deadline: float) -> bool:
     """Write all of ``data`` before ``deadline`` (a helper that stops reading cannot block us)."""
     view = memoryview(data)
     while view:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([], [fd], [], left)[1]:
+        if not _ready(fd, select.POLLOUT, deadline):
             return False
         view = view[os.write(fd, view[: select.PIPE_BUF]):]
     return True
@@ -65,14 +79,22 @@ def _send(fd: int, data: bytes, deadline: float) -> bool:
 def _first_line(fd: int, deadline: float, max_bytes: int = 1 << 20) -> str | None:
     data = b""
     while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0 or len(data) > max_bytes or not select.select([fd], [], [], left)[0]:
+        if len(data) > max_bytes or not _ready(fd, select.POLLIN, deadline):
             return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:  # it ended without a whole line
             return None
         data += chunk
     return data.split(b"\n", 1)[0].decode()
+
+
+def _ready(fd: int, event: int, deadline: float) -> bool:
+    """``fd`` is ready for ``event`` (or has hung up) before ``deadline``; poll, not select: a
+    grader with many files open has descriptors above select's limit of 1024."""
+    poller = select.poll()
+    poller.register(fd, event)
+    left = deadline - time.monotonic()
+    return left > 0 and bool(poller.poll(max(1, int(left * 1000))))
 
 
 def stop(process: subprocess.Popen | None) -> None:

@@ -83,7 +83,10 @@ def _paint() -> int:
     """The painter process: matplotlib imported and one throw-away histogram drawn first (its
     fonts, renderer and PNG writer loaded), then one order read and drawn.  It runs at a lower
     priority: grading comes first on a busy core, and a painter has the whole batch to get ready."""
-    os.nice(10)
+    try:
+        os.nice(10)
+    except OSError:  # (a system that refuses: the painter runs at the grader's priority)
+        pass
     import matplotlib
 
     matplotlib.use("Agg")

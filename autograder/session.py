@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -159,6 +159,15 @@ class Grading:
         results = self._process.call_many(self.assignment.spec.part(part).symbol, arglists)
         self._note_limits(part, results)
         return results
+
+    def call_each(self, part: str, arglists: list[tuple]) -> Iterator:
+        """:meth:`call_many`'s results one at a time, for a check that stops at the first one it
+        rejects: a result's time or memory limit counts (:meth:`_note_limits`) only once the check
+        takes it, so the later checks of the part are judged as if each call had been its own."""
+        self.require(part)
+        for result in self._process.call_many(self.assignment.spec.part(part).symbol, arglists):
+            self._note_limits(part, [result])
+            yield result
 
     def method(self, part: str, cls: str, method: str, *args, set: dict | None = None, get: tuple[str, ...] = (),
                **kwargs):

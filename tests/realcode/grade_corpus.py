@@ -97,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="report folder (default: a temporary one, kept)")
     parser.add_argument("--only", help="comma-separated entry ids")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--expect", type=Path, help="fail (exit 3) when any check scores otherwise than recorded here "
-                        f"(default file: {EXPECTED.relative_to(REPO)})")
-    parser.add_argument("--record", type=Path, help="write this layout's check scores into that file")
+    parser.add_argument("--expect", type=Path, nargs="?", const=EXPECTED,
+                        help="exit 3 when any check scores otherwise than recorded in this file "
+                        f"(given alone: {EXPECTED.relative_to(REPO)})")
+    parser.add_argument("--record", type=Path, nargs="?", const=EXPECTED,
+                        help="write the graded entries' check scores into this file (the same default)")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix=f"realcode-{args.layout}-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -127,18 +129,21 @@ def main(argv: list[str] | None = None) -> int:
     for entry_id, score in totals.items():
         print(f"{entry_id:58} {score:g}")
     scores = check_scores(restored, out)
-    if args.record:
-        recorded = json.loads(args.record.read_text()) if args.record.exists() else {}
-        recorded[args.layout] = packed(scores)
-        args.record.write_text(json.dumps(recorded, indent=0, sort_keys=True) + "\n")
-        print(f"recorded the {args.layout} layout's check scores in {args.record}")
-    if args.expect:
+    code = 0
+    if args.expect:  # (read before any --record rewrites the file)
         expected = unpacked(json.loads(args.expect.read_text()).get(args.layout))
-        changes = compare({e["id"]: expected.get(e["id"], {}) for e in restored}, scores)
+        ids = [e["id"] for e in (restored if args.only else entries)]  # an entry not restored is a change too
+        changes = compare({i: expected.get(i, {}) for i in ids}, scores)
         print(f"\n{len(changes)} check score(s) differ from {args.expect} ({args.layout})")
         print("\n".join(changes))
-        return 3 if changes else 0
-    return 0
+        code = 3 if changes else 0
+    if args.record:
+        recorded = json.loads(args.record.read_text()) if args.record.exists() else {}
+        table = {**unpacked(recorded.get(args.layout)), **scores}  # (entries not graded now keep their record)
+        recorded[args.layout] = packed(table)
+        args.record.write_text(json.dumps(recorded, indent=0, sort_keys=True) + "\n")
+        print(f"recorded {len(scores)} entries' check scores ({args.layout}) in {args.record}")
+    return code
 
 
 def packed(scores: dict[str, dict[str, float]]) -> dict:
@@ -148,6 +153,7 @@ def packed(scores: dict[str, dict[str, float]]) -> dict:
 
 
 def unpacked(table: dict | None) -> dict[str, dict[str, float]]:
+    """The inverse of :func:`packed` ({} for no table)."""
     if not table:
         return {}
     names = table["checks"]

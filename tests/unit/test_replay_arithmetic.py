@@ -4,6 +4,7 @@ least-squares gradient from precomputed one-hot rows (harness_ops.lsq_gradient).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -34,11 +35,27 @@ def test_same_array_refuses_what_allclose_lets_through():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(1, 12), st.integers(1, 5), st.integers(2, 4), st.floats(0.0, 10.0), st.integers(0, 2**32 - 1))
-def test_the_replay_gradient_is_bit_for_bit_the_probe_loss_gradient(n, d, c, reg, seed):
+@given(st.integers(1, 12), st.integers(1, 5), st.integers(2, 4), st.floats(0.0, 10.0), st.integers(0, 2**32 - 1),
+       st.sampled_from([np.float64, np.float32]))
+def test_the_replay_gradient_is_bit_for_bit_the_probe_loss_gradient(n, d, c, reg, seed, dtype):
     rng = np.random.default_rng(seed)
-    X, W = rng.standard_normal((20, d)), rng.standard_normal((d, c))
+    X, W = rng.standard_normal((20, d)).astype(dtype), rng.standard_normal((d, c)).astype(dtype)
     y = rng.integers(-1, c + 1, 20)  # labels outside [0, c) included: they have no one-hot column
     rows = rng.integers(0, 20, n)
     expected = lsq_loss(W, X[rows], y[rows], reg)[1]
-    assert np.array_equal(lsq_gradient(W, X[rows], one_hot(y, c)[rows], reg), expected)
+    assert expected.dtype == np.float64
+    assert np.array_equal(lsq_gradient(W, X[rows], one_hot(y, 20, c)[rows], reg), expected)
+
+
+def test_labels_that_do_not_match_the_rows_are_refused_as_before():
+    """A train that passes one label for several rows gets an IndexError from the probe loss."""
+    with pytest.raises(IndexError):
+        lsq_loss(np.zeros((3, 2)), np.ones((4, 3)), np.array([1]), 0.1)
+    with pytest.raises(IndexError):
+        one_hot(np.array([0, 1]), 3, 2)
+
+
+def test_same_array_refuses_arrays_that_are_not_numbers():
+    W = np.zeros((2, 2))
+    assert not same_array(np.array([["a", "b"], ["c", "d"]]), W)
+    assert not same_array(np.zeros((2, 2), dtype="U3"), W)

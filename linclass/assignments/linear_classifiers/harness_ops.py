@@ -55,15 +55,29 @@ def lsq_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[f
     """
     W = np.asarray(W, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
-    diff = X @ W - one_hot(y, W.shape[1])
-    n = max(X.shape[0], 1)
-    loss = 0.5 * float(np.sum(diff * diff)) / n + float(reg) * float(np.sum(W * W))
+    diff = X @ W - one_hot(y, X.shape[0], W.shape[1])
+    loss = 0.5 * float(np.sum(diff * diff)) / max(X.shape[0], 1) + float(reg) * float(np.sum(W * W))
     return loss, _lsq_gradient(W, X, diff, reg)
 
 
 def lsq_gradient(W: np.ndarray, X: np.ndarray, Y: np.ndarray, reg: float) -> np.ndarray:
-    """The gradient of :func:`lsq_loss` (the very same arithmetic), given the one-hot labels
-    ``Y = one_hot(y, C)``: for the trusted side, which replays many steps on rows of one X."""
+    """The gradient of :func:`lsq_loss`, the very same arithmetic, from one-hot labels.
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+    X : ndarray of shape (N, D)
+    Y : ndarray of shape (N, C)
+        ``one_hot(y, N, C)``: built once for a whole X, the trusted side replays many steps on
+        rows of it.
+    reg : float
+
+    Returns
+    -------
+    ndarray of shape (D, C), float64
+    """
+    W = np.asarray(W, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
     return _lsq_gradient(W, X, X @ W - Y, reg)
 
 
@@ -71,12 +85,25 @@ def _lsq_gradient(W: np.ndarray, X: np.ndarray, diff: np.ndarray, reg: float) ->
     return X.T @ diff / max(X.shape[0], 1) + 2.0 * float(reg) * W
 
 
-def one_hot(y: np.ndarray, c: int) -> np.ndarray:
-    """(N, c) float64 one-hot rows of the labels ``y``; a label outside [0, c) gives a zero row."""
+def one_hot(y: np.ndarray, n: int, c: int) -> np.ndarray:
+    """(n, c) float64 one-hot rows of the labels ``y``.
+
+    Parameters
+    ----------
+    y : array_like of n integer labels
+        A label outside [0, c) gives a zero row.  Any other number of labels than ``n``
+        raises IndexError (a train that passes mismatched X and y rows finds out here).
+    n, c : int
+        Rows (examples) and columns (classes).
+
+    Returns
+    -------
+    ndarray of shape (n, c)
+    """
     y = np.asarray(y).astype(np.int64).ravel()
-    Y = np.zeros((y.shape[0], c))
+    Y = np.zeros((n, c))
     ok = (y >= 0) & (y < c)
-    Y[np.arange(y.shape[0])[ok], y[ok]] = 1.0
+    Y[np.arange(n)[ok], y[ok]] = 1.0
     return Y
 
 

@@ -163,7 +163,7 @@ def _rt_escape():
 }
 
 ATTACKS["hook_off_ctypes_subclasses"] = {
-    "klass": 2,
+    "klass": 1,
     "title": "Switch the audit hook off through the ctypes the bootstrap forgot: _ctypes' classes stay reachable",
     "route": "object.__subclasses__() -> _ctypes._CData -> _SimpleCData, _Pointer, Union: a union of a void pointer "
           "and a char pointer reads and writes any address with no import and no audit event; the hook's bytecode "

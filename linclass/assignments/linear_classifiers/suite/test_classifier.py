@@ -64,7 +64,7 @@ def consistent(trace: dict, X: np.ndarray, y: np.ndarray) -> dict:
     regs = trace.get("regs") or []
     for t in range(len(seen)):
         before, after = seen[t], after_all[t]
-        if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and before.shape == after.shape):
+        if not (_numbers(before) and _numbers(after) and before.shape == after.shape):
             raise CheckFailed(f"train's W at step {t + 1} could not be followed (it changed shape or type).")
         rows = batch_rows(trace, t, X)
         reg = float(regs[t]) if t < len(regs) and isinstance(regs[t], (int, float)) else 0.0
@@ -78,23 +78,35 @@ def consistent(trace: dict, X: np.ndarray, y: np.ndarray) -> dict:
 
 
 def _merge_repeated_calls(trace: dict) -> dict:
-    """``trace`` without the loss() records that repeat the one before them exactly (same W, same
-    rows, same reg): a copy whose W_seen, batches and regs stay aligned."""
+    """``trace`` without the loss() records that repeat the one before them exactly (the same W
+    and rows, plain arrays, and the same plain reg): a copy whose W_seen, batches and regs stay
+    aligned.  Anything else in a record (a list, a dict: the student process reports these
+    records) is never merged, and is left to the step check to refuse."""
     seen, batches, regs = (list(trace.get(key) or []) for key in ("W_seen", "batches", "regs"))
     if not (len(seen) == len(batches) and len(regs) in (0, len(seen))):
         return trace  # (misaligned records: the step check reports them as they are)
-
-    def same(a, b) -> bool:
-        return type(a) is type(b) and (np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b)
-
     keep = [t for t in range(len(seen)) if t == 0 or not (
-        same(seen[t], seen[t - 1]) and same(batches[t], batches[t - 1]) and (not regs or same(regs[t], regs[t - 1])))]
+        _same_array(seen[t], seen[t - 1]) and _same_array(batches[t], batches[t - 1])
+        and (not regs or _same_number(regs[t], regs[t - 1])))]
     if len(keep) == len(seen):
         return trace
     merged = dict(trace, W_seen=[seen[t] for t in keep], batches=[batches[t] for t in keep])
     if regs:
         merged["regs"] = [regs[t] for t in keep]
     return merged
+
+
+def _numbers(a: object) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype.kind in "fiu"
+
+
+def _same_array(a: object, b: object) -> bool:
+    return (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape
+            and bool(np.array_equal(a, b)))
+
+
+def _same_number(a: object, b: object) -> bool:
+    return type(a) in (int, float) and type(a) is type(b) and a == b
 
 
 def batch_rows(trace: dict, t: int, X: np.ndarray) -> np.ndarray:
@@ -216,7 +228,7 @@ def test_learns_digits(grading, part):
         raise CheckFailed(f"train should return {steps} losses; it returned {describe_value(history)}.")
     # The trained W must be what the recorded steps give: every step is recomputed here.
     W = as_array(trace["W_seen"][0] if trace["W_seen"] else None, "the initial W", (X.shape[1], data.num_classes))
-    Y = one_hot(y, data.num_classes)
+    Y = one_hot(y, len(X), data.num_classes)
     lr, reg = DIGITS_TRAIN_KWARGS["learning_rate"], DIGITS_TRAIN_KWARGS["reg"]
     for t in range(steps):
         rows = batch_rows(trace, t, X)

@@ -37,7 +37,7 @@ from linclass.student.loops import find_loops
 def check_against_reference(grading, part: str, cases: list[LossCase]) -> None:
     """Call ``part`` on every case (one round trip) and compare each loss and dW with the reference,
     in order: the first case that disagrees fails the check."""
-    for case, result in zip(cases, grading.call_many(part, [case.args for case in cases])):
+    for case, result in zip(cases, grading.call_each(part, [case.args for case in cases]), strict=True):
         check_result(grading, part, case, result)
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 # >>> attack
 
-# RED TEAM attack hook_off_ctypes_subclasses (class 2; see tests/hostile/kernel/hook_off_ctypes_subclasses/case.toml)
+# RED TEAM attack hook_off_ctypes_subclasses (class 1; see tests/hostile/kernel/hook_off_ctypes_subclasses/case.toml)
 # Switch the audit hook off through the ctypes the bootstrap forgot: _ctypes' classes stay reachable
 # route: object.__subclasses__() -> _ctypes._CData -> _SimpleCData, _Pointer, Union: a union of a void
 #   pointer and a char pointer reads and writes any address with no import and no audit event; the
