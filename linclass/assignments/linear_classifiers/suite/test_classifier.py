@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.verdicts import CheckFailed, as_array, as_loss_and_grad, close, describe_value, require_ok, same_array
+from autograder.verdicts import (
+    CheckFailed,
+    as_array,
+    as_loss_and_grad,
+    as_scalar,
+    close,
+    describe_value,
+    require_ok,
+    same_array,
+)
 from linclass.assignments.linear_classifiers.harness_ops import delegation_reply, lsq_gradient, lsq_loss, one_hot
 from linclass.assignments.linear_classifiers.inputs import DIGITS_TRAIN_KWARGS, digits
 from linclass.assignments.linear_classifiers.reference import entries, graded_loss
@@ -35,6 +44,11 @@ def train_trace(grading, X, y, W0=None, record: bool = True, what: str = "Linear
     trace = require_ok(grading.request(TRAIN, "probe_train", fields, args=[X, y]), what)
     if not isinstance(trace, dict):
         raise CheckFailed(f"LinearClassifier.train could not be observed (got {describe_value(trace)}).")
+    # The probe always records lists; anything else was put there from inside the student process.
+    for key in ("regs", *(("W_seen", "batches") if record else ())):
+        if type(trace.get(key)) is not list:
+            raise CheckFailed(f"LinearClassifier.train could not be observed: the probe's record of its loss() calls "
+                              f"was replaced ({key} is {describe_value(trace.get(key))}).")
     trace["_batch_size"] = int(train_kwargs.get("batch_size", 200))  # (what the rows recorded are checked against)
     return trace
 
@@ -226,6 +240,7 @@ def test_learns_digits(grading, part):
     history = trace.get("history")
     if not isinstance(history, list) or len(history) != steps:
         raise CheckFailed(f"train should return {steps} losses; it returned {describe_value(history)}.")
+    history = [as_scalar(loss, f"train's loss at step {t + 1}") for t, loss in enumerate(history)]
     # The trained W must be what the recorded steps give: every step is recomputed here.
     W = as_array(trace["W_seen"][0] if trace["W_seen"] else None, "the initial W", (X.shape[1], data.num_classes))
     Y = one_hot(y, len(X), data.num_classes)
