@@ -12,6 +12,9 @@ last ``return``) or ``"after:<qualname>:<text>"`` (after the body line that cont
 from _snippets import BATTERY, CTYPES_MEM, FIND_POLICY, HOOK_OFF, PATCH_HOOK, RAWMEM, REPORT, TRIGGER
 
 ATTACKS = {}
+#: What an attack that has switched the audit hook off goes for: everything the battery tries.
+EVERY_ESCAPE = ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
+                "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"]
 
 
 def rel_error_attack(code: str) -> dict:
@@ -25,8 +28,7 @@ ATTACKS["hook_off_forkexec_closure"] = {
     "title": "Switch the audit hook off from pure Python: the policy's stand-in for fork_exec closes over `deny`",
     "route": "subprocess._fork_exec.__closure__ holds the policy's `deny` cell, shared by every check of the hook: "
           "set it to a no-op, then read, write, connect, signal and fork freely",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
     "blocks": rel_error_attack(BATTERY + r'''
 
 def _rt_escape():
@@ -56,8 +58,7 @@ ATTACKS["hook_off_traceback"] = {
     "title": "Switch the audit hook off through the traceback of one denial",
     "route": "os.listdir('/') is denied; the PolicyViolation's __traceback__ holds the hook's frames, whose f_locals "
           "are the policy's closures: set their `deny` cell to a no-op and clear the violations",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
     "blocks": rel_error_attack(HOOK_OFF + BATTERY + r'''
 
 def _rt_escape():
@@ -74,8 +75,7 @@ ATTACKS["hook_off_fspath_reentry"] = {
     "title": "Switch the audit hook off by re-entering it: a patched PurePath.__fspath__ runs inside the hook",
     "route": "glob.glob audits its argument unconverted and the hook calls os.fspath() on a PosixPath, so a patched "
           "__fspath__ runs inside the hook, walks sys._getframe() into its frames and overwrites `deny`",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
     "blocks": rel_error_attack(BATTERY + r'''
 
 def _rt_escape():
@@ -143,11 +143,8 @@ ATTACKS["hook_off_numpy_bytecode"] = {
     "title": "Switch the audit hook off through numpy raw memory: its bytecode is patched to return at once",
     "route": "the hook's code object is a constant of policy.install.__code__; np.asarray(obj with __array_interface__ "
           "{'data': (id(code)+offset, False)}) writes LOAD_CONST None; RETURN_VALUE after its prologue (no ctypes)",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
-    "minimal": {"expect": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed",
-                         "new_file", "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled",
-                         "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
+    "minimal": {"expect": EVERY_ESCAPE,
                 "note": "--sandbox minimal is the audit hook plus rlimits: an in-process hook can always be "
                         "switched off through raw memory, and the process then has the grader's uid, filesystem, "
                         "network and process table (the documented weaker level)"},
@@ -168,11 +165,8 @@ ATTACKS["hook_off_ctypes_subclasses"] = {
     "route": "object.__subclasses__() -> _ctypes._CData -> _SimpleCData, _Pointer, Union: a union of a void pointer "
           "and a char pointer reads and writes any address with no import and no audit event; the hook's bytecode "
           "is patched as in hook_off_numpy_bytecode",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
-    "minimal": {"expect": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed",
-                         "new_file", "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled",
-                         "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
+    "minimal": {"expect": EVERY_ESCAPE,
                 "note": "--sandbox minimal is the audit hook plus rlimits: _ctypes is a C extension that is never "
                         "unloaded, so its classes stay reachable and give raw memory (SECURITY.md section 3); the "
                         "process then has the grader's uid, filesystem, network and process table"},
@@ -382,8 +376,7 @@ ATTACKS["ext_alias_posixsubprocess"] = {
     "title": "Unaudited native code: _posixsubprocess loaded again under another dotted name gives a real fork_exec",
     "route": "ExtensionFileLoader('rt_alias._posixsubprocess', lib-dynload/_posixsubprocess.so): the import event "
           "names the alias; its fork_exec starts python -I -S -c BATTERY, unhooked and unmarked",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
     "blocks": rel_error_attack("_RT_HELPER = " + repr(HELPER) + "\n\n" + FORK_EXEC + r'''
 
 def _rt_escape():
@@ -566,8 +559,7 @@ ATTACKS["subinterpreter_no_hook"] = {
     "title": "Code run where no audit hook exists: _xxsubinterpreters makes a fresh interpreter in the same process",
     "route": "_xxsubinterpreters.create(); run_string(BATTERY): audit hooks belong to one interpreter, so the new one "
           "opens any file, makes sockets and starts processes; the evidence returns on a pipe",
-    "proves": ["secret_in_report", "grader_secret_in_report", "solution_in_report", "victim_changed", "new_file",
-            "listener_tcp", "listener_udp", "listener_unix", "dummy_signaled", "grader_stopped", "survivor"],
+    "proves": EVERY_ESCAPE,
     "blocks": rel_error_attack("_RT_SUBINTERP = " + repr(SUBINTERP) + r'''
 
 
