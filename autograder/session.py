@@ -155,15 +155,13 @@ class Grading:
 
     def call_many(self, part: str, arglists: list[tuple]) -> list:
         """Call the part's function on several argument tuples in one round trip."""
-        self.require(part)
-        results = self._process.call_many(self.assignment.spec.part(part).symbol, arglists)
-        self._note_limits(part, results)
-        return results
+        return list(self.call_each(part, arglists))
 
     def call_each(self, part: str, arglists: list[tuple]) -> Iterator:
-        """:meth:`call_many`'s results one at a time, for a check that stops at the first one it
-        rejects: a result's time or memory limit counts (:meth:`_note_limits`) only once the check
-        takes it, so the later checks of the part are judged as if each call had been its own."""
+        """:meth:`call_many` (one round trip), its results one at a time, for a check that stops at
+        the first one it rejects: a result's time or memory limit counts (:meth:`_note_limits`) only
+        once the check takes it, so the later checks of the part are judged as if each call had
+        been its own."""
         self.require(part)
         for result in self._process.call_many(self.assignment.spec.part(part).symbol, arglists):
             self._note_limits(part, [result])

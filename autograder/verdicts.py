@@ -161,5 +161,3 @@ def same_array(got: Any, want: np.ndarray, rtol: float = 1e-6, atol: float = 1e-
         return False
     with np.errstate(invalid="ignore", over="ignore"):  # (inf - inf is NaN: not close, and no warning)
         return bool(np.all(np.abs(got - want) <= atol + rtol * np.abs(want)))
-
-
