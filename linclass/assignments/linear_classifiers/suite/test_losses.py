@@ -5,6 +5,7 @@ numerical stability, and vectorization."""
 from __future__ import annotations
 
 import json
+import statistics
 
 import numpy as np
 import pytest
@@ -179,8 +180,11 @@ def test_faster_than_naive(grading, rng, part):
         case = random_case(rng, "a timing input", N=N, D=D, C=C, reg=0.1)
         result = grading.call(part, *case.args)
         require_ok(result, f"{part} on {case.describe()}")
-        times.append(result.cpu_seconds if result.cpu_seconds is not None else result.seconds)
-    fast, slow = min(times), reference_naive_seconds(NAIVE_OF[part])
+        # The kernel's count of another process's CPU can lag by a call's worth (it is settled
+        # when the process is next descheduled) and even read 0: then the wall time stands in.
+        times.append(result.cpu_seconds or result.seconds)
+    # The median of the three: one under-counted call neither flatters the code nor divides by 0.
+    fast, slow = max(statistics.median(times), 1e-9), reference_naive_seconds(NAIVE_OF[part])
     if slow / fast < minimum:
         raise CheckFailed(f"{part} took {fast * 1e3:.1f} ms on N={N}, D={D}, C={C}; loops over the examples and "
                           f"classes take {slow * 1e3:.1f} ms: only {slow / fast:.1f}x faster (at least {minimum:g}x "
