@@ -26,11 +26,13 @@ from linclass.student.spec import Spec
 from .class_reports import write_class_reports
 from .export import submission_meta, write_meta
 from .histogram import HistogramPainter
-from .run import grade_submission, student_id_for
+from .run import IN_PROGRESS, grade_many, student_id_for
 
 CODE_SUFFIXES = {".ipynb", ".py"}
 #: Attempts per submission when the grading worker process itself dies.
 MAX_ATTEMPTS = 2
+#: The most submissions a worker grades in one task (:func:`chunks`).
+CHUNK = 8
 #: Submissions the grader could not run for (student_id, path, error); absent when none.
 NOT_GRADED = "not_graded.csv"
 
@@ -118,23 +120,64 @@ def _start_worker(memory_mb: int, sandbox: str = "auto") -> None:
     warm_up(sandbox)
 
 
-def _grade_job(path: str, out: str, assignment: str, salt: str | None, config_path: str | None,
-               sandbox: str = "auto") -> dict:
-    """Run in a worker process: grade one submission, never raise."""
+def _grade_chunk(paths: list[str], out: str, assignment: str, salt: str | None, config_path: str | None,
+                 sandbox: str = "auto") -> list[dict]:
+    """Run in a worker process: grade a few submissions in one grading session, never raise."""
+    jobs: list[dict] = []
+    _grade_jobs(paths, out, assignment, salt, config_path, sandbox, on_done=jobs.append)
+    return jobs
+
+
+def chunks(paths: Sequence[Path], jobs: int, largest: int = CHUNK) -> list[list[Path]]:
+    """``paths`` cut into the workers' tasks: up to ``largest`` submissions each (one grading
+    session collects the checks once for all of them), shrinking towards the end so that the
+    ``jobs`` workers run out of work together (guided self-scheduling)."""
+    out, rest = [], list(paths)
+    while rest:
+        size = max(1, min(largest, len(rest) // (2 * jobs)))
+        out.append(rest[:size])
+        rest = rest[size:]
+    return out
+
+
+def _grade_jobs(paths: Sequence[str], out: str, assignment: str, salt: str | None, config_path: str | None,
+                sandbox: str = "auto", *, on_done: Callable[[dict], None]) -> None:
+    """Grade ``paths`` one after the other in one grading session (:func:`~.run.grade_many`), never
+    raise: ``on_done(job)`` gets each one's job record (its score, or why it was not graded)."""
     start = time.perf_counter()
-    student_id = student_id_for(Path(path))
     try:
         graded_as = load_assignment(assignment)
-        result = grade_submission(path, out, assignment=graded_as, student_id=student_id, salt=salt,
-                                  config_path=config_path, sandbox=sandbox)
-        write_meta(result.report_dir, submission_meta(path, graded_as))
-        job = {"student_id": result.student_id, "path": path, "ok": True, "score": result.score,
-               "seconds": time.perf_counter() - start}
-    except Exception as exc:  # the grader could not run for this one; the batch goes on
-        job = {"student_id": student_id, "path": path, "ok": False, "error": f"{type(exc).__name__}: {exc}",
-               "seconds": time.perf_counter() - start}
-    _freeze_warm_heap()
-    return job
+    except Exception as exc:  # noqa: BLE001 - the grader could not run for any of them; the batch goes on
+        for path in paths:
+            on_done({"student_id": student_id_for(Path(path)), "path": path, "ok": False,
+                     "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0})
+        return
+
+    reported: set[str] = set()
+
+    def graded(path: Path, outcome) -> None:
+        nonlocal start
+        reported.add(str(path))
+        job = {"student_id": student_id_for(path), "path": str(path), "seconds": time.perf_counter() - start}
+        try:
+            if isinstance(outcome, Exception):
+                raise outcome
+            write_meta(outcome.report_dir, submission_meta(path, graded_as))
+            job.update(student_id=outcome.student_id, ok=True, score=outcome.score)
+        except Exception as exc:  # noqa: BLE001 - the grader could not run for this one; the batch goes on
+            job.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        _freeze_warm_heap()
+        on_done(job)
+        start = time.perf_counter()
+
+    try:
+        grade_many([(Path(p), student_id_for(Path(p))) for p in paths], out, graded, assignment=graded_as, salt=salt,
+                   config_path=config_path, sandbox=sandbox)
+    except Exception as exc:  # noqa: BLE001 - the grader itself failed: the ones left are not graded
+        for path in paths:
+            if str(Path(path)) not in reported:
+                on_done({"student_id": student_id_for(Path(path)), "path": path, "ok": False, "seconds": 0.0,
+                         "error": f"the grading session failed: {type(exc).__name__}: {exc}"})
 
 
 def _ready() -> None:
@@ -161,19 +204,25 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     """Grade ``pending`` on ``jobs`` worker processes (reused across submissions); ``pool``, if
     given, is a pool already started (:func:`_start_pool`) for the first round.
 
-    A worker that dies (the grader's own process, never the sandboxed child, which is
-    isolated) breaks the pool: the unfinished submissions are then resubmitted to a fresh
-    pool, each at most :data:`MAX_ATTEMPTS` times, so one bad job cannot stop the batch.
+    Each worker's task is a chunk of submissions (:func:`chunks`).  A worker that dies (the
+    grader's own process, never the sandboxed child, which is isolated) breaks the pool: the
+    submissions of the unfinished chunks are then resubmitted to a fresh pool of one worker.
+    Only a submission that was being graded when a pool broke counts an attempt, and one that
+    broke it :data:`MAX_ATTEMPTS` times is reported as not graded, so one bad job can neither
+    stop the batch nor take other submissions with it.
     """
+    out = Path(args[0])
+    workers = jobs
     attempts: Counter = Counter()
     broken_starts = 0
     queue = list(pending)
     while queue:
-        retry = []
-        pool = pool or _start_pool(min(jobs, len(queue)), worker_memory_mb, args[-1])
+        retry, broken = [], []
+        pool = pool or _start_pool(min(workers, len(queue)), worker_memory_mb, args[-1])
         with pool:
             try:
-                futures = {pool.submit(_grade_job, str(p), *args): p for p in queue}
+                futures = {pool.submit(_grade_chunk, [str(p) for p in chunk], *args): chunk
+                           for chunk in chunks(queue, workers)}
             except BrokenProcessPool:  # it broke before any work (a worker died starting): a fresh one
                 broken_starts += 1
                 if broken_starts >= MAX_ATTEMPTS:
@@ -182,17 +231,26 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                 pool = None
                 continue
             for future in as_completed(futures):
-                p = futures[future]
                 try:
-                    on_done(future.result())
+                    graded = future.result()
                 except BrokenProcessPool:
-                    attempts[p] += 1
-                    if attempts[p] < MAX_ATTEMPTS:
-                        retry.append(p)
-                    else:
-                        on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
-                                 "error": "the grading worker process died (twice) on this submission"})
-        queue, pool = retry, None
+                    broken += futures[future]
+                    continue
+                for job in graded:
+                    on_done(job)
+        # the submission a dead worker was on left its mark: only it counts an attempt (every one
+        # left, when none did), the others are simply graded again.  The other workers' marks are
+        # there too (the pool ends them all), so a retry runs on one worker: its one mark is exact.
+        marked = {p for p in broken if (out / student_id_for(p) / IN_PROGRESS).exists()}
+        for p in broken:
+            (out / student_id_for(p) / IN_PROGRESS).unlink(missing_ok=True)
+            attempts[p] += p in marked or not marked
+            if attempts[p] < MAX_ATTEMPTS:
+                retry.append(p)
+            else:
+                on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
+                         "error": "the grading worker process died (twice) on this submission"})
+        queue, pool, workers = retry, None, 1
     from .sandbox.memory import remove_worker_cgroups
 
     remove_worker_cgroups()
@@ -268,8 +326,7 @@ def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, pa
             bar.update()
 
         if jobs <= 1 or len(pending) <= 1:
-            for p in pending:
-                on_done(_grade_job(str(p), *args))
+            _grade_jobs([str(p) for p in pending], *args, on_done=on_done)
         else:
             _run_pool(pending, jobs, args, on_done, limits.worker_memory_mb, pool)
     wall = time.perf_counter() - start

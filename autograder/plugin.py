@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.config import load_config
+from autograder.config import GradingConfig, load_config
 from autograder.reports import write_reports
 from autograder.session import Grading, TestOutcome
 from autograder.verdicts import CheckFailed
-from linclass.assignment import load_assignment
+from linclass.assignment import Assignment, load_assignment
 from linclass.errors import LinclassError
 
 
@@ -44,25 +44,87 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.stash.get(MANY, False):  # a run over many submissions opens each one itself
+        try:
+            graded_as(config)
+        except LinclassError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return
     path = config.getoption("--submission")
     if path is None:
         raise pytest.UsageError("the grading suite needs --submission PATH")
     try:
-        assignment = load_assignment(config.getoption("--assignment"))
-        grading_config = load_config(assignment, config.getoption("--grading-config"), salt=config.getoption("--salt"))
+        begin(config, open_submission(config, Path(path), config.getoption("--student-id")),
+              config.getoption("--report-dir"))
     except LinclassError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[GRADING] = Grading.open(Path(path), grading_config, assignment,
-                                         student_id=config.getoption("--student-id"),
-                                         sandbox=config.getoption("--sandbox"))
-    config.stash[GRADING].start_student()  # (it starts up while the checks are collected)
+
+
+def open_submission(config: pytest.Config, path: Path, student_id: str | None) -> Grading:
+    """Load (never execute) the submission at ``path`` and start its student process, which then
+    confines itself and loads the code while the caller goes on (while the checks are collected,
+    or while the previous submission's reports are written).
+
+    Raises
+    ------
+    LinclassError
+        When the assignment or its grading config cannot be loaded.
+    """
+    assignment, grading_config = graded_as(config)
+    grading = Grading.open(path, grading_config, assignment, student_id=student_id,
+                           sandbox=config.getoption("--sandbox"))
+    grading.start_student()
+    return grading
+
+
+def begin(config: pytest.Config, grading: Grading, report_dir: str | Path | None) -> None:
+    """Make ``grading`` (:func:`open_submission`) the submission the session's checks grade next;
+    :func:`finish` writes its reports to ``report_dir``."""
+    config.stash[GRADING] = grading
     config.stash[OUTCOMES] = []
     config.stash[STARTED] = time.perf_counter()
+    config.stash[REPORT_DIR] = Path(report_dir) if report_dir else None
+
+
+def graded_as(config: pytest.Config) -> tuple[Assignment, GradingConfig]:
+    """The session's assignment and grading config, loaded once (:class:`LinclassError` if they cannot be)."""
+    if GRADED_AS not in config.stash:
+        assignment = load_assignment(config.getoption("--assignment"))
+        config.stash[GRADED_AS] = assignment, load_config(assignment, config.getoption("--grading-config"),
+                                                   salt=config.getoption("--salt"))
+    return config.stash[GRADED_AS]
+
+
+def finish(config: pytest.Config) -> None:
+    """End the submission opened by :func:`begin`: its student process, then its reports."""
+    grading = config.stash.get(GRADING, None)
+    if grading is None:
+        return
+    del config.stash[GRADING]
+    grading.close()
+    outcomes = config.stash[OUTCOMES]
+    failed = sum(o.status != "passed" for o in outcomes)
+    elapsed = time.perf_counter() - config.stash[STARTED]
+    print(f"{grading.student_id}: {len(outcomes) - failed} passed, {failed} failed in {elapsed:.2f} s")
+    if config.stash[REPORT_DIR] is not None:
+        write_reports(config.stash[REPORT_DIR], grading, outcomes, execution_time=elapsed)
+
+
+def abandon(config: pytest.Config) -> None:
+    """End the submission opened by :func:`begin` without reports (the grader failed on it)."""
+    grading = config.stash.get(GRADING, None)
+    if grading is not None:
+        del config.stash[GRADING]
+        grading.close()
 
 
 GRADING = pytest.StashKey[Grading]()
 OUTCOMES = pytest.StashKey[list]()
 STARTED = pytest.StashKey[float]()
+REPORT_DIR = pytest.StashKey["Path | None"]()
+GRADED_AS = pytest.StashKey["tuple[Assignment, GradingConfig]"]()
+#: Set when the session grades many submissions (``autograder.run.grade_many``), each opened by :func:`begin`.
+MANY = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +165,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                    "The grader could not run this check (internal error). "
                                    "Your instructor has the details.", [], tag=tag)
         item.config.stash[OUTCOMES].append(outcome_)
+        if item.config.stash.get(MANY, False):  # each submission's own log of its checks
+            print(f"{outcome_.status.upper()} {part}::{check}" + ("" if report.passed else f": {outcome_.output}"))
         # Keep pytest's own terminal output short: the message, not a traceback.
         if report.failed:
             report.longrepr = outcome_.output
@@ -110,13 +174,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     """Every check has points, and every points entry names a check (a typo is an error, not a 0)."""
-    grading = config.stash.get(GRADING, None)
-    if grading is None:
+    if GRADED_AS not in config.stash:
         return
+    grading_config = graded_as(config)[1]
     checks = {"::".join(_part_and_check(item)) for item in items if hasattr(item, "callspec")}
-    unknown = sorted(set(grading.config.points) - checks)
+    unknown = sorted(set(grading_config.points) - checks)
     if unknown and not config.getoption("-k") and not config.getoption("-m"):
-        raise pytest.UsageError(f"{grading.config.path}: [points] {unknown[0]!r} names no check of the suite")
+        raise pytest.UsageError(f"{grading_config.path}: [points] {unknown[0]!r} names no check of the suite")
 
 
 def _docline(item: pytest.Item) -> str:
@@ -125,12 +189,4 @@ def _docline(item: pytest.Item) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    grading = config.stash.get(GRADING, None)
-    if grading is None:
-        return
-    grading.close()
-    report_dir = config.getoption("--report-dir")
-    if report_dir:
-        write_reports(Path(report_dir), grading, config.stash[OUTCOMES],
-                      execution_time=time.perf_counter() - config.stash[STARTED])
+    finish(session.config)

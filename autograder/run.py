@@ -1,4 +1,4 @@
-"""Grade one submission: run the pytest grading suite against it and write its reports."""
+"""Grade submissions: run the pytest grading suite against each one and write its reports."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import io
 import json
 import os
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 import pytest
 
@@ -116,17 +118,42 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
     path = Path(path)
     if not path.exists():
         raise LinclassError(f"{path}: no such file or directory")
+    graded: list[GradeResult | LinclassError] = []
+    grade_many([(path, student_id)], out_dir, lambda _path, outcome: graded.append(outcome), assignment=assignment,
+               salt=salt, config_path=config_path, sandbox=sandbox)
+    if isinstance(graded[0], LinclassError):
+        raise graded[0]
+    return graded[0]
+
+
+#: What :func:`grade_many` tells its caller of each submission: its result, or why the grader could not run.
+Graded = Callable[[Path, "GradeResult | LinclassError"], None]
+
+
+def grade_many(submissions: Sequence[tuple[Path, str | None]], out_dir: str | Path, on_graded: Graded, *,
+               assignment: Assignment | None = None, salt: str | None = None, config_path: str | Path | None = None,
+               sandbox: str = "auto") -> None:
+    """Grade each ``(path, student_id or None)`` into ``out_dir/<student_id>/``, one after the other,
+    in one pytest session: the suite is configured and collected once, and each submission runs
+    every collected check, its student process started while the previous one's reports are
+    written.
+
+    ``on_graded(path, outcome)`` is called as each one is done, with its :class:`GradeResult`, or
+    with the :class:`LinclassError` that says why the grader could not run for it (the others go
+    on: after a failure of the grader itself, in a fresh session).  A ``KeyboardInterrupt`` stops
+    the whole run.
+    """
     assignment = assignment or load_assignment()
-    student_id = safe_student_id(student_id) if student_id else student_id_for(path)
-    report_dir = Path(out_dir) / student_id
+    out_dir = Path(out_dir)
+    queue = [_Queued(Path(path), sid := safe_student_id(student_id) if student_id else student_id_for(Path(path)),
+                     out_dir / sid) for path, student_id in submissions]
     suite = assignment.suite_dir
     # importlib mode: two assignments' suites may hold modules of the same name, in one process;
     # no assertion rewriting: the checks raise CheckFailed with their own messages; no per-check
     # capture: student code never runs in this process, and the whole run's output is the log
     args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-q", "-rN", "--import-mode",
-            "importlib", "--no-header", "--assert=plain", "--capture=no", *_without(UNUSED_PYTEST_PLUGINS),
-            "--submission", str(path), "--student-id", student_id, "--report-dir", str(report_dir),
-            "--assignment", str(assignment.root), "--sandbox", sandbox]
+            "importlib", "--no-header", "--assert=plain", "--capture=no", "-o", "console_output_style=classic",
+            *_without(UNUSED_PYTEST_PLUGINS), "--assignment", str(assignment.root), "--sandbox", sandbox]
     if salt:
         args += ["--salt", salt]
     if config_path:
@@ -134,14 +161,131 @@ def grade_submission(path: str | Path, out_dir: str | Path, *, assignment: Assig
     from .sandbox.spawn import warm_up
 
     warm_up(sandbox)
-    log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), _grading_env():
-        code = pytest.main(args)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "grader.log").write_text(log.getvalue())
-    results_path = report_dir / "results.json"
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not results_path.exists():
-        raise LinclassError(f"grading {path} did not run (pytest exit code {int(code)}); "
-                            f"see {report_dir / 'grader.log'}")
-    results = json.loads(results_path.read_text())
-    return GradeResult(student_id, results["score"], results["max_score"], report_dir, results, assignment.name)
+    while queue:
+        runner = _SubmissionQueue(queue, on_graded)
+        log = io.StringIO()  # the session's own output (a broken suite or config says so here)
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), _grading_env():
+            code = pytest.main(args, plugins=[runner])
+        if runner.interrupted:
+            raise KeyboardInterrupt
+        if not runner.graded:  # the session itself did not run: nor will another one
+            for job in queue:
+                job.write_log(log.getvalue())
+                on_graded(job.path, LinclassError(f"grading {job.path} did not run (pytest exit code {int(code)}); "
+                                                  f"see {job.report_dir / 'grader.log'}"))
+            return
+
+
+#: A file in a submission's report folder while it is graded: left there, it tells the batch
+#: which submission a grading process that died was on.
+IN_PROGRESS = ".grading"
+
+
+@dataclass
+class _Queued:
+    """A submission waiting in :func:`grade_many`."""
+
+    path: Path
+    student_id: str
+    report_dir: Path
+
+    def mark(self) -> None:
+        """Leave :data:`IN_PROGRESS` in its report folder while it is graded."""
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        (self.report_dir / IN_PROGRESS).touch()
+
+    def write_log(self, text: str) -> Path:
+        """Its grader.log (and the end of its turn: :data:`IN_PROGRESS` is removed)."""
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        (self.report_dir / IN_PROGRESS).unlink(missing_ok=True)
+        (self.report_dir / "grader.log").write_text(text)
+        return self.report_dir / "grader.log"
+
+    def result(self, assignment: str) -> GradeResult | LinclassError:
+        results_path = self.report_dir / "results.json"
+        if not results_path.exists():
+            return LinclassError(f"grading {self.path} wrote no results; see {self.report_dir / 'grader.log'}")
+        results = json.loads(results_path.read_text())
+        return GradeResult(self.student_id, results["score"], results["max_score"], self.report_dir, results,
+                           assignment)
+
+
+class _SubmissionQueue:
+    """The plugin of :func:`grade_many`'s session: once the checks are collected, it runs them
+    all for each queued submission in turn (taken from the front of ``queue``).
+
+    Every check's fixtures are set up and torn down for each submission (the last check of a
+    submission has no next item, so the session-scoped ``grading`` fixture is finalized too):
+    a submission sees nothing of the one before.  A failure of the grader itself ends the
+    session (its setup state is then unknown); :func:`grade_many` opens a fresh one for the rest.
+    """
+
+    def __init__(self, queue: list[_Queued], on_graded: Graded) -> None:
+        self.queue = queue
+        self.on_graded = on_graded
+        self.graded = 0
+        self.interrupted = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        from . import plugin
+
+        config.stash[plugin.MANY] = True  # (before the grading plugin's own pytest_configure)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
+
+    @staticmethod
+    def _open(config: pytest.Config, job: _Queued | None):
+        """``job`` opened ahead of its turn, or None (none left, or it failed to open: it is then
+        opened again, and its failure reported, in its own turn)."""
+        from . import plugin
+
+        if job is None:
+            return None
+        try:
+            return plugin.open_submission(config, job.path, job.student_id)
+        except Exception:  # noqa: BLE001 - (reported in its own turn)
+            return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        if session.testsfailed:  # errors while collecting: pytest's own loop stops the session and says so
+            return None
+        from . import plugin
+
+        config, items = session.config, session.items
+        assignment = plugin.graded_as(config)[0].name
+        opened = None  # the next submission, opened (its student process starting) before its turn
+        while self.queue:
+            job = self.queue[0]
+            following = self.queue[1] if len(self.queue) > 1 else None
+            log = io.StringIO()
+            try:
+                job.mark()
+                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                    grading, opened = opened or plugin.open_submission(config, job.path, job.student_id), None
+                    plugin.begin(config, grading, job.report_dir)
+                    for i, item in enumerate(items):
+                        config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items)
+                                                            else None)
+                    opened = self._open(config, following)  # it starts up while these reports are written
+                    plugin.finish(config)
+            except Exception as exc:  # noqa: BLE001 - the grader's own failure: this one is not graded
+                plugin.abandon(config)
+                if opened is not None:
+                    opened.close()
+                log.write(f"\ninternal error of the grader: {''.join(traceback.format_exception(exc))}")
+                outcome: GradeResult | LinclassError = LinclassError(
+                    f"grading {job.path} did not finish ({type(exc).__name__}: {exc}); see "
+                    f"{job.write_log(log.getvalue())}")
+            else:
+                job.write_log(log.getvalue())
+                outcome = job.result(assignment)
+            self.queue.pop(0)
+            self.graded += 1
+            self.on_graded(job.path, outcome)
+            if isinstance(outcome, LinclassError):
+                return True
+        return True
+        return True
