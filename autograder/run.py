@@ -225,6 +225,7 @@ class _SubmissionQueue:
         self.on_graded = on_graded
         self.graded = 0
         self.interrupted = False
+        self.opened = None  # the next submission, opened (its student process starting) before its turn
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -234,6 +235,14 @@ class _SubmissionQueue:
 
     def pytest_keyboard_interrupt(self) -> None:
         self.interrupted = True
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # the first submission's student process starts up while the checks are collected
+        self.opened = self._open(session.config, self.queue[0] if self.queue else None)
+
+    def pytest_sessionfinish(self) -> None:
+        if self.opened is not None:  # (the session ended before its turn)
+            self.opened.close()
 
     @staticmethod
     def _open(config: pytest.Config, job: _Queued | None):
@@ -256,7 +265,7 @@ class _SubmissionQueue:
 
         config, items = session.config, session.items
         assignment = plugin.graded_as(config)[0].name
-        opened = None  # the next submission, opened (its student process starting) before its turn
+        ahead = next((i for i, item in enumerate(items) if item.path == items[-1].path), 0)
         while self.queue:
             job = self.queue[0]
             following = self.queue[1] if len(self.queue) > 1 else None
@@ -264,17 +273,20 @@ class _SubmissionQueue:
             try:
                 job.mark()
                 with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                    grading, opened = opened or plugin.open_submission(config, job.path, job.student_id), None
+                    grading, self.opened = self.opened or plugin.open_submission(config, job.path,
+                                                                                 job.student_id), None
                     plugin.begin(config, grading, job.report_dir)
                     for i, item in enumerate(items):
+                        if i == ahead:  # the next one starts up while the last module's checks run
+                            self.opened = self._open(config, following)
                         config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items)
                                                             else None)
-                    opened = self._open(config, following)  # it starts up while these reports are written
                     plugin.finish(config)
             except Exception as exc:  # noqa: BLE001 - the grader's own failure: this one is not graded
                 plugin.abandon(config)
-                if opened is not None:
-                    opened.close()
+                if self.opened is not None:
+                    self.opened.close()
+                    self.opened = None
                 log.write(f"\ninternal error of the grader: {''.join(traceback.format_exception(exc))}")
                 outcome: GradeResult | LinclassError = LinclassError(
                     f"grading {job.path} did not finish ({type(exc).__name__}: {exc}); see "
