@@ -1,9 +1,12 @@
 """Grading a whole class: discovery, parallel jobs, shards, resume, grades.csv and summary.
 
-One submission is one independent job (DESIGN section 7): ``--jobs`` spreads them over the
-cores of one machine, ``--shard K/N`` picks a deterministic 1/N of the students so that a CI
-matrix, a Kubernetes indexed Job or a Slurm array can spread a course over many machines,
-and :func:`merge_outputs` combines the shards' reports.
+Each submission is graded as if alone (DESIGN section 7), but not in a pytest run of its own:
+a grading session (:func:`~.run.grade_many`) configures pytest and collects the checks once,
+then runs them for one submission after another.  With ``--jobs 1`` the batch is one session;
+``--jobs N`` spreads chunks of submissions (:func:`chunks`) over N worker processes, one session
+per chunk.  ``--shard K/N`` picks a deterministic 1/N of the students so that a CI matrix, a
+Kubernetes indexed Job or a Slurm array can spread a course over many machines, and
+:func:`merge_outputs` combines the shards' reports.
 """
 
 from __future__ import annotations

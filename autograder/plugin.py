@@ -12,6 +12,11 @@ the test function's name without ``test_``; its points come from the grading con
 ``"<part>::<check>"``.  Checks fail by raising :class:`autograder.verdicts.CheckFailed`, whose
 message becomes the test's feedback; any other exception is the grader's own error, logged
 for the instructor and never shown to the student as a traceback.
+
+Run directly, a session grades its one ``--submission``.  ``linclass grade`` runs sessions of
+many (``autograder.run.grade_many``): the session is configured and collected once, and each
+submission is opened (:func:`open_submission`), made current (:func:`begin`), checked and
+finished (:func:`finish`) in turn.
 """
 
 from __future__ import annotations
