@@ -208,31 +208,36 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
     given, is a pool already started (:func:`_start_pool`) for the first round.
 
     Each worker's task is a chunk of submissions (:func:`chunks`).  A worker that dies (the
-    grader's own process, never the sandboxed child, which is isolated) breaks the pool: the
-    submissions of the unfinished chunks are then resubmitted to a fresh pool of one worker.
-    Only a submission that was being graded when a pool broke counts an attempt, and one that
-    broke it :data:`MAX_ATTEMPTS` times is reported as not graded, so one bad job can neither
-    stop the batch nor take other submissions with it.
+    grader's own process, never the sandboxed child, which is isolated) breaks the pool, and
+    every unfinished chunk with it.  The submissions a dead worker was on are those it left
+    marked (:data:`~.run.IN_PROGRESS`; on a pool of several workers, the other workers' current
+    ones too): each of them counts an attempt, the others are simply graded again.  After a
+    break the rest is graded one submission at a time on one worker, so that a mark, or a
+    break without one, names exactly one submission; one that breaks the pool
+    :data:`MAX_ATTEMPTS` times is reported as not graded.  So one bad job can neither stop the
+    batch nor take other submissions with it.
     """
     out = Path(args[0])
-    workers = jobs
     attempts: Counter = Counter()
     broken_starts = 0
     queue = list(pending)
-    while queue:
-        retry, broken = [], []
-        pool = pool or _start_pool(min(workers, len(queue)), worker_memory_mb, args[-1])
-        with pool:
+    alone = False  # after a break: one submission per task, one task at a time
+    try:
+        while queue:
+            pool = pool or _start_pool(1 if alone else min(jobs, len(queue)), worker_memory_mb, args[-1])
+            tasks = [queue[:1]] if alone else chunks(queue, jobs)
+            queue = queue[1:] if alone else []
             try:
-                futures = {pool.submit(_grade_chunk, [str(p) for p in chunk], *args): chunk
-                           for chunk in chunks(queue, workers)}
+                futures = {pool.submit(_grade_chunk, [str(p) for p in task], *args): task for task in tasks}
             except BrokenProcessPool:  # it broke before any work (a worker died starting): a fresh one
                 broken_starts += 1
                 if broken_starts >= MAX_ATTEMPTS:
                     raise LinclassError("the grading workers could not start (twice); run with --jobs 1 to see "
                                         "why") from None
+                queue = [p for task in tasks for p in task] + queue
                 pool = None
                 continue
+            broken: list[Path] = []
             for future in as_completed(futures):
                 try:
                     graded = future.result()
@@ -241,19 +246,24 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                     continue
                 for job in graded:
                     on_done(job)
-        # the submission a dead worker was on left its mark: only it counts an attempt (every one
-        # left, when none did), the others are simply graded again.  The other workers' marks are
-        # there too (the pool ends them all), so a retry runs on one worker: its one mark is exact.
-        marked = {p for p in broken if (out / student_id_for(p) / IN_PROGRESS).exists()}
-        for p in broken:
-            (out / student_id_for(p) / IN_PROGRESS).unlink(missing_ok=True)
-            attempts[p] += p in marked or not marked
-            if attempts[p] < MAX_ATTEMPTS:
-                retry.append(p)
-            else:
-                on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
-                         "error": "the grading worker process died (twice) on this submission"})
-        queue, pool, workers = retry, None, 1
+            if not broken:
+                continue
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool, alone = None, True
+            marked = {p for p in broken if (out / student_id_for(p) / IN_PROGRESS).exists()}
+            retry = []
+            for p in broken:
+                (out / student_id_for(p) / IN_PROGRESS).unlink(missing_ok=True)
+                attempts[p] += p in marked or not marked
+                if attempts[p] < MAX_ATTEMPTS:
+                    retry.append(p)
+                else:
+                    on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
+                             "error": "the grading worker process died (twice) on this submission"})
+            queue = retry + queue
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     from .sandbox.memory import remove_worker_cgroups
 
     remove_worker_cgroups()
@@ -319,6 +329,8 @@ def _grade_found(paths, out: Path, assignment: Assignment, shard: str | None, pa
     if force:
         for p in pending:  # a regraded student's old reports must not survive a failed regrade
             (out / student_id_for(p) / "results.json").unlink(missing_ok=True)
+    for p in pending:  # (an interrupted run's marks: they would name the wrong submission if a worker died)
+        (out / student_id_for(p) / IN_PROGRESS).unlink(missing_ok=True)
     args = (str(out), str(assignment.root), salt, str(config_path) if config_path else None, sandbox)
     done: list[dict] = []
     start = time.perf_counter()

@@ -194,4 +194,7 @@ def _docline(item: pytest.Item) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    finish(session.config)
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # its reports would cover only the checks that ran
+        abandon(session.config)
+    else:
+        finish(session.config)

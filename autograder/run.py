@@ -168,16 +168,25 @@ def grade_many(submissions: Sequence[tuple[Path, str | None]], out_dir: str | Pa
             code = pytest.main(args, plugins=[runner])
         if runner.interrupted:
             raise KeyboardInterrupt
-        if not runner.graded:  # the session itself did not run: nor will another one
+        if runner.error is not None:
+            raise runner.error
+        if not runner.looping:  # the session never reached its checks: nor will another one
             for job in queue:
+                job.unmark()
                 job.write_log(log.getvalue())
                 on_graded(job.path, LinclassError(f"grading {job.path} did not run (pytest exit code {int(code)}); "
                                                   f"see {job.report_dir / 'grader.log'}"))
             return
+        if not runner.graded and queue:  # (it failed outside any submission's handling: charged to the first)
+            job = queue.pop(0)
+            job.write_log(log.getvalue())
+            on_graded(job.path, LinclassError(f"grading {job.path} did not finish (pytest exit code {int(code)}); "
+                                              f"see {job.report_dir / 'grader.log'}"))
 
 
-#: A file in a submission's report folder while it is graded: left there, it tells the batch
-#: which submission a grading process that died was on.
+#: A file in a submission's report folder from the moment the grader opens it (reads its files,
+#: starts its student process) to the end of its turn: left there, it tells the batch which
+#: submissions a grading process that died was working on.
 IN_PROGRESS = ".grading"
 
 
@@ -190,15 +199,18 @@ class _Queued:
     report_dir: Path
 
     def mark(self) -> None:
-        """Leave :data:`IN_PROGRESS` in its report folder while it is graded."""
+        """Leave :data:`IN_PROGRESS` in its report folder."""
         self.report_dir.mkdir(parents=True, exist_ok=True)
         (self.report_dir / IN_PROGRESS).touch()
 
-    def write_log(self, text: str) -> Path:
-        """Its grader.log (and the end of its turn: :data:`IN_PROGRESS` is removed)."""
-        self.report_dir.mkdir(parents=True, exist_ok=True)
+    def unmark(self) -> None:
         (self.report_dir / IN_PROGRESS).unlink(missing_ok=True)
-        (self.report_dir / "grader.log").write_text(text)
+
+    def write_log(self, text: str) -> Path:
+        """Its grader.log, at the end of its turn (:data:`IN_PROGRESS` is removed)."""
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        self.unmark()
+        (self.report_dir / "grader.log").write_bytes(text.encode("utf-8", "backslashreplace"))
         return self.report_dir / "grader.log"
 
     def result(self, assignment: str) -> GradeResult | LinclassError:
@@ -216,16 +228,25 @@ class _SubmissionQueue:
 
     Every check's fixtures are set up and torn down for each submission (the last check of a
     submission has no next item, so the session-scoped ``grading`` fixture is finalized too):
-    a submission sees nothing of the one before.  A failure of the grader itself ends the
-    session (its setup state is then unknown); :func:`grade_many` opens a fresh one for the rest.
+    a submission sees nothing of the one before.  A failure of the grader itself on one
+    submission costs that one only: the session ends (its setup state is then unknown) and
+    :func:`grade_many` opens a fresh one for the rest.
+
+    The next submission is opened while the current one's last test module runs, when every
+    student process has a uid of its own (:func:`~.sandbox.process.separate_uids`): two of them
+    alive at once under one uid would share its process limit, and on the weaker levels the
+    running one could read the next one's sandbox folder.
     """
 
     def __init__(self, queue: list[_Queued], on_graded: Graded) -> None:
         self.queue = queue
         self.on_graded = on_graded
         self.graded = 0
+        self.looping = False  # the session got as far as its checks (configured and collected)
         self.interrupted = False
+        self.error: BaseException | None = None  # raised by on_graded: the caller's, re-raised to it
         self.opened = None  # the next submission, opened (its student process starting) before its turn
+        self.opened_job: _Queued | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -238,66 +259,91 @@ class _SubmissionQueue:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # the first submission's student process starts up while the checks are collected
-        self.opened = self._open(session.config, self.queue[0] if self.queue else None)
+        self._open(session.config, self.queue[0] if self.queue else None)
 
     def pytest_sessionfinish(self) -> None:
-        if self.opened is not None:  # (the session ended before its turn)
-            self.opened.close()
+        self._close_opened()  # (the session ended before its turn)
 
-    @staticmethod
-    def _open(config: pytest.Config, job: _Queued | None):
-        """``job`` opened ahead of its turn, or None (none left, or it failed to open: it is then
-        opened again, and its failure reported, in its own turn)."""
+    def _open(self, config: pytest.Config, job: _Queued | None) -> None:
+        """Open ``job`` ahead of its turn, marked from now on (a grader that dies while it reads
+        the files is then seen to have been on it).  A failure to open is not reported here: the
+        job is opened again, and its failure reported, in its own turn."""
         from . import plugin
 
         if job is None:
-            return None
+            return
         try:
-            return plugin.open_submission(config, job.path, job.student_id)
+            job.mark()
+            self.opened, self.opened_job = plugin.open_submission(config, job.path, job.student_id), job
         except Exception:  # noqa: BLE001 - (reported in its own turn)
-            return None
+            self.opened = self.opened_job = None
+
+    def _take_opened(self, config: pytest.Config, job: _Queued):
+        from . import plugin
+
+        opened, self.opened, self.opened_job = self.opened, None, None
+        if opened is None:
+            job.mark()
+            opened = plugin.open_submission(config, job.path, job.student_id)
+        return opened
+
+    def _close_opened(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
+            self.opened_job.unmark()
+            self.opened = self.opened_job = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         if session.testsfailed:  # errors while collecting: pytest's own loop stops the session and says so
             return None
         from . import plugin
+        from .sandbox.process import separate_uids
 
+        self.looping = True
         config, items = session.config, session.items
         assignment = plugin.graded_as(config)[0].name
         ahead = next((i for i, item in enumerate(items) if item.path == items[-1].path), 0)
+        if not separate_uids(config.getoption("--sandbox")):
+            ahead = -1  # (the next one is opened in its own turn)
         while self.queue:
             job = self.queue[0]
             following = self.queue[1] if len(self.queue) > 1 else None
             log = io.StringIO()
+            failed = None
             try:
-                job.mark()
                 with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                    grading, self.opened = self.opened or plugin.open_submission(config, job.path,
-                                                                                 job.student_id), None
-                    plugin.begin(config, grading, job.report_dir)
+                    plugin.begin(config, self._take_opened(config, job), job.report_dir)
                     for i, item in enumerate(items):
                         if i == ahead:  # the next one starts up while the last module's checks run
-                            self.opened = self._open(config, following)
+                            self._open(config, following)
                         config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items)
                                                             else None)
                     plugin.finish(config)
+                outcome: GradeResult | LinclassError = job.result(assignment)
             except Exception as exc:  # noqa: BLE001 - the grader's own failure: this one is not graded
+                failed = exc
                 plugin.abandon(config)
-                if self.opened is not None:
-                    self.opened.close()
-                    self.opened = None
+                self._close_opened()
                 log.write(f"\ninternal error of the grader: {''.join(traceback.format_exception(exc))}")
-                outcome: GradeResult | LinclassError = LinclassError(
-                    f"grading {job.path} did not finish ({type(exc).__name__}: {exc}); see "
-                    f"{job.write_log(log.getvalue())}")
-            else:
+                outcome = LinclassError(f"grading {job.path} did not finish ({type(exc).__name__}: {exc}); see "
+                                        f"{job.report_dir / 'grader.log'}")
+            try:
                 job.write_log(log.getvalue())
-                outcome = job.result(assignment)
+            except OSError as exc:
+                if not isinstance(outcome, LinclassError):
+                    outcome = LinclassError(f"could not write {job.report_dir / 'grader.log'}: {exc}")
             self.queue.pop(0)
             self.graded += 1
-            self.on_graded(job.path, outcome)
-            if isinstance(outcome, LinclassError):
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:  # (its reports of this submission's checks: not kept for the whole batch)
+                reporter.stats.clear()
+            try:
+                self.on_graded(job.path, outcome)
+            except BaseException as exc:  # noqa: BLE001 - the caller's own error: raised to it by grade_many
+                self.error = exc
+                self._close_opened()
                 return True
-        return True
+            if failed is not None:
+                return True
         return True

@@ -462,6 +462,8 @@ def decode(payload: bytes, blobs: list, limits: FrameLimits | None = None) -> De
     """
     try:
         tree = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
+        if _SURROGATE_ESCAPE.search(payload):  # (rare: a \\udXXX escape, which may stand alone)
+            tree = _without_lone_surrogates(tree)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         raise WireError(f"bad JSON ({type(exc).__name__})") from None
     dec = Decoder(blobs, limits)
@@ -474,6 +476,22 @@ def decode(payload: bytes, blobs: list, limits: FrameLimits | None = None) -> De
     except Exception as exc:  # noqa: BLE001 - whatever a hostile frame makes numpy or Python raise is garbage
         raise WireError(f"bad value ({type(exc).__name__})") from None
     return Decoded(value, dec.notes)
+
+
+#: A JSON escape of a UTF-16 surrogate: a pair of them is one character, but one alone decodes
+#: to a str that cannot be written as UTF-8 (a report, a log) anywhere downstream.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(node: Any) -> Any:
+    """``node`` with every lone surrogate of its strings (keys included) written as ``\\udXXX``."""
+    if type(node) is str:
+        return node.encode("utf-8", "backslashreplace").decode("utf-8")
+    if type(node) is list:
+        return [_without_lone_surrogates(v) for v in node]
+    if type(node) is dict:
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in node.items()}
+    return node
 
 
 def _refuse_constant(name: str) -> Any:

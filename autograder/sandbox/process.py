@@ -94,6 +94,19 @@ def in_namespace(inode: int) -> list[int]:
     return found
 
 
+def _uid_blocked() -> str | None:
+    """The folder that keeps another uid out of the sandboxes' folder, or None (the
+    interpreter's own folders are reached by descriptor)."""
+    return reachable([tempfile.gettempdir()])
+
+
+def separate_uids(sandbox: str) -> bool:
+    """Whether each student process runs as a uid of its own (a fresh one per submission): the
+    grader is root, the level is not ``minimal`` and the sandboxes' folder is reachable by
+    another uid."""
+    return sandbox != "minimal" and os.geteuid() == 0 and _uid_blocked() is None
+
+
 def running_with_marker(nonce: str | None = None) -> list[int]:
     """Pids of live processes whose environment carries the sandbox marker (any nonce, or ``nonce``)."""
     want = f"{MARKER}={nonce}".encode() if nonce else f"{MARKER}=".encode()
@@ -395,12 +408,11 @@ class StudentProcess:
         return self.dir
 
     def _student_uid(self) -> int | None:
-        """A fresh unprivileged uid for this submission, when the grader is root and every
-        directory the student process reads can be reached by another uid."""
+        """A fresh unprivileged uid for this submission (:func:`separate_uids`)."""
         self._no_uid = ""
         if self.mode == "minimal" or os.geteuid() != 0:
             return None
-        blocked = reachable([tempfile.gettempdir()])  # (the interpreter's folders are reached by descriptor)
+        blocked = _uid_blocked()
         if blocked is not None:
             self._no_uid = (f"no separate uid: the sandboxes' folder {blocked} cannot be reached by another uid "
                             "(set TMPDIR to a folder other users can enter)")

@@ -38,18 +38,38 @@ def _grading_victim(item):
     return item.config.stash[plugin.GRADING].student_id == {victim!r}
 
 
+_calls = []
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if {how!r} == "raise" and _grading_victim(item):
         raise RuntimeError("a planted failure of the grader")
     if {how!r} == "exit" and _grading_victim(item):
         os._exit(3)  # the grading worker process dies
+    if {how!r} == "interrupt" and _grading_victim(item):
+        _calls.append(item)
+        if len(_calls) == 2:
+            raise KeyboardInterrupt  # the instructor presses Ctrl-C during the victim's second check
     yield
+
+
+_open = plugin.open_submission
+
+
+def _dies_opening(config, path, student_id):
+    if {how!r} == "exit-opening" and path.name == {victim!r}:
+        os._exit(3)  # the worker dies reading the victim's files (a notebook too big for its memory cap)
+    return _open(config, path, student_id)
+
+
+plugin.open_submission = _dies_opening
 '''
 
 
 def broken_assignment(tmp_path: Path, victim: str, how: str) -> Path:
-    """A copy of the tiny assignment whose grader fails on ``victim`` (``how``: raise or exit)."""
+    """A copy of the tiny assignment whose grader fails on ``victim`` (``how``: raise, exit,
+    exit-opening or interrupt)."""
     root = tmp_path / "assignments" / "tiny_regression"
     shutil.copytree(TINY, root, ignore=shutil.ignore_patterns("__pycache__"))
     conftest = root / "suite" / "conftest.py"
@@ -137,3 +157,62 @@ def test_a_worker_that_dies_costs_only_its_submission(tmp_path):
     # graded when the pool broke were graded again, without counting an attempt
     assert len(chunks(STUDENTS, 2)[0]) == 2
     assert all(full_marks(out, sid) for sid in STUDENTS if sid != "s3")
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_opening_a_submission_costs_only_it(tmp_path):
+    # s1 is opened while s0's last checks run (chunks of 2): the worker dies with both marked
+    room, out = classroom(tmp_path), tmp_path / "out"
+    grade_batch([room], out, assignment=load_assignment(broken_assignment(tmp_path, "s1", "exit-opening")), jobs=2,
+                quiet=True)
+    assert list(not_graded(out)) == ["s1"]
+    assert all(full_marks(out, sid) for sid in STUDENTS if sid != "s1")
+    assert not any(out.rglob(".grading"))
+
+
+def test_an_interrupted_session_leaves_no_partial_report(tmp_path):
+    room, out = classroom(tmp_path), tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        grade_batch([room], out, assignment=load_assignment(broken_assignment(tmp_path, "s1", "interrupt")), jobs=1,
+                    quiet=True)
+    assert full_marks(out, "s0")
+    assert not (out / "s1" / "results.json").exists()  # one check's worth would look like full marks
+    grade_batch([room], out, assignment=load_assignment(TINY), jobs=1, quiet=True)  # resumed: s1 graded whole
+    assert all(full_marks(out, sid) for sid in STUDENTS)
+
+
+def test_a_string_utf8_cannot_hold_costs_nobody_a_grade(tmp_path):
+    # a lone surrogate (JSON "\\udc80") in a student's exception message used to stop feedback.md and
+    # grader.log from being written, and then the whole session
+    room, out = classroom(tmp_path), tmp_path / "out"
+    code = (room / "s1" / "regression.py").read_text()
+    (room / "s1" / "regression.py").write_text(code.replace("    residual = X @ w - y\n",
+                                                            '    raise ValueError("bad \\udc80 value")\n', 1))
+    grade_batch([room], out, assignment=load_assignment(TINY), jobs=1, quiet=True)
+    assert not not_graded(out)
+    results = json.loads((out / "s1" / "results.json").read_text())
+    assert results["score"] < results["max_score"] and "udc80" in (out / "s1" / "feedback.md").read_text()
+    assert all(full_marks(out, sid) for sid in STUDENTS if sid != "s1")
+
+
+def test_under_one_uid_the_next_submission_is_opened_only_after_the_current_one(tmp_path, monkeypatch):
+    # two student processes of one uid would share its process limit (and, on the weaker levels,
+    # the running one could read the next one's sandbox folder)
+    from autograder import plugin
+    from autograder.sandbox import process
+
+    monkeypatch.setattr(process, "separate_uids", lambda sandbox: False)
+    opened_during = []
+    real_open = plugin.open_submission
+
+    def recording(config, path, student_id):
+        opened_during.append(config.stash.get(plugin.GRADING, None))
+        return real_open(config, path, student_id)
+
+    monkeypatch.setattr(plugin, "open_submission", recording)
+    room = classroom(tmp_path)
+    outcomes = []
+    grade_many([(room / sid, sid) for sid in STUDENTS[:3]], tmp_path / "out",
+               lambda path, outcome: outcomes.append(outcome), assignment=load_assignment(TINY))
+    assert len(opened_during) == 3 and opened_during == [None] * 3
+    assert all(o.score == o.max_score for o in outcomes)

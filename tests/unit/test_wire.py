@@ -210,3 +210,13 @@ def test_a_character_beyond_the_last_code_point_is_a_wire_error(tag):
 def test_datetimes_are_not_carried():
     value = roundtrip(np.array(["2020-01-01"], dtype="M8[D]")).value
     assert isinstance(value, wire.Unsupported)
+
+
+def test_a_lone_surrogate_becomes_an_escape_that_utf8_can_hold():
+    # JSON's \udc80 escape alone decodes to a str no report or log could be written with
+    for frame, expected in ((b'"bad \\udc80 value"', "bad \\udc80 value"), (b'"\\uDFFF"', "\\udfff"),
+                            (b'{"$":"dict","items":[["k\\ud800", ["x\\udc00y"]]]}', {"k\\ud800": ["x\\udc00y"]})):
+        value = wire.decode(frame, []).value
+        assert value == expected
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    assert wire.decode(b'"\\ud83d\\ude00"', []).value == "\U0001F600"  # a pair is one character, kept
