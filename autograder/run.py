@@ -135,8 +135,8 @@ def grade_many(submissions: Sequence[tuple[Path, str | None]], out_dir: str | Pa
                sandbox: str = "auto") -> None:
     """Grade each ``(path, student_id or None)`` into ``out_dir/<student_id>/``, one after the other,
     in one pytest session: the suite is configured and collected once, and each submission runs
-    every collected check, its student process started while the previous one's reports are
-    written.
+    every collected check (its student process started ahead of its turn, see
+    :class:`_SubmissionQueue`).
 
     ``on_graded(path, outcome)`` is called as each one is done, with its :class:`GradeResult`, or
     with the :class:`LinclassError` that says why the grader could not run for it (the others go
