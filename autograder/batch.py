@@ -209,24 +209,24 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
 
     Each worker's task is a chunk of submissions (:func:`chunks`).  A worker that dies (the
     grader's own process, never the sandboxed child, which is isolated) breaks the pool, and
-    every unfinished chunk with it.  The submissions a dead worker was on are those it left
-    marked (:data:`~.run.IN_PROGRESS`; on a pool of several workers, the other workers' current
-    ones too): each of them counts an attempt, the others are simply graded again.  After a
-    break the rest is graded one submission at a time on one worker, so that a mark, or a
-    break without one, names exactly one submission; one that breaks the pool
-    :data:`MAX_ATTEMPTS` times is reported as not graded.  So one bad job can neither stop the
-    batch nor take other submissions with it.
+    every unfinished chunk with it.  The submissions a dead worker may have been on are those
+    left marked (:data:`~.run.IN_PROGRESS`; the other workers' current ones are marked too): they
+    are suspects, each counts an attempt and is graded again alone, as the only task in the pool,
+    so that a break then names exactly that one.  The others go back to the chunks uncounted.
+    A suspect that breaks the pool :data:`MAX_ATTEMPTS` times is reported as not graded.  So one
+    bad job can neither stop the batch nor take other submissions with it.
     """
     out = Path(args[0])
     attempts: Counter = Counter()
     broken_starts = 0
-    queue = list(pending)
-    alone = False  # after a break: one submission per task, one task at a time
+    queue, suspects = list(pending), []
     try:
-        while queue:
-            pool = pool or _start_pool(1 if alone else min(jobs, len(queue)), worker_memory_mb, args[-1])
-            tasks = [queue[:1]] if alone else chunks(queue, jobs)
-            queue = queue[1:] if alone else []
+        while queue or suspects:
+            pool = pool or _start_pool(min(jobs, max(1, len(queue))), worker_memory_mb, args[-1])
+            if suspects:
+                tasks = [[suspects.pop(0)]]
+            else:
+                tasks, queue = chunks(queue, jobs), []
             try:
                 futures = {pool.submit(_grade_chunk, [str(p) for p in task], *args): task for task in tasks}
             except BrokenProcessPool:  # it broke before any work (a worker died starting): a fresh one
@@ -235,6 +235,7 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                     raise LinclassError("the grading workers could not start (twice); run with --jobs 1 to see "
                                         "why") from None
                 queue = [p for task in tasks for p in task] + queue
+                pool.shutdown(wait=True, cancel_futures=True)
                 pool = None
                 continue
             broken: list[Path] = []
@@ -249,24 +250,25 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
             if not broken:
                 continue
             pool.shutdown(wait=True, cancel_futures=True)
-            pool, alone = None, True
+            pool = None
             marked = {p for p in broken if (out / student_id_for(p) / IN_PROGRESS).exists()}
-            retry = []
-            for p in broken:
+            for p in broken:  # (a break without a mark, outside any submission: every one of them counts)
                 (out / student_id_for(p) / IN_PROGRESS).unlink(missing_ok=True)
-                attempts[p] += p in marked or not marked
+                if p not in marked and marked:
+                    queue.append(p)
+                    continue
+                attempts[p] += 1
                 if attempts[p] < MAX_ATTEMPTS:
-                    retry.append(p)
+                    suspects.append(p)
                 else:
                     on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
                              "error": "the grading worker process died (twice) on this submission"})
-            queue = retry + queue
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    from .sandbox.memory import remove_worker_cgroups
+        from .sandbox.memory import remove_worker_cgroups
 
-    remove_worker_cgroups()
+        remove_worker_cgroups()
 
 
 def grade_batch(paths: Sequence[str | Path], out: str | Path, *, assignment: Assignment | None = None, jobs: int = 1,

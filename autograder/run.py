@@ -254,8 +254,9 @@ class _SubmissionQueue:
 
         config.stash[plugin.MANY] = True  # (before the grading plugin's own pytest_configure)
 
-    def pytest_keyboard_interrupt(self) -> None:
-        self.interrupted = True
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):  # (pytest's own stop is no Ctrl-C)
+            self.interrupted = True
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # the first submission's student process starts up while the checks are collected
@@ -276,6 +277,7 @@ class _SubmissionQueue:
             job.mark()
             self.opened, self.opened_job = plugin.open_submission(config, job.path, job.student_id), job
         except Exception:  # noqa: BLE001 - (reported in its own turn)
+            job.unmark()
             self.opened = self.opened_job = None
 
     def _take_opened(self, config: pytest.Config, job: _Queued):
@@ -295,8 +297,8 @@ class _SubmissionQueue:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
-        if session.testsfailed:  # errors while collecting: pytest's own loop stops the session and says so
-            return None
+        if session.testsfailed:  # errors while collecting (pytest's summary names them): no check runs
+            return True
         from . import plugin
         from .sandbox.process import separate_uids
 

@@ -447,8 +447,12 @@ def load_array(blob: bytes | memoryview, dtype: Any, shape: Any) -> np.ndarray:
         arr = np.frombuffer(view, dtype=dtype, count=count).reshape(shape)
     except (ValueError, TypeError) as exc:  # whatever numpy refuses is a bad frame, never the grader's error
         raise WireError(f"bad array blob ({exc})") from None
-    if dtype.kind == "U" and count and int(arr.view(dtype.byteorder.replace("|", "=") + "u4").max()) > MAX_CODE_POINT:
-        raise WireError("bad array blob (a character beyond the last code point)")
+    if dtype.kind == "U" and count:
+        points = arr.view(dtype.byteorder.replace("|", "=") + "u4")
+        if int(points.max()) > MAX_CODE_POINT:
+            raise WireError("bad array blob (a character beyond the last code point)")
+        if bool(((points & 0xFFFFF800) == 0xD800).any()):  # (no str made of it could be written as UTF-8)
+            raise WireError("bad array blob (a lone UTF-16 surrogate)")
     return arr
 
 

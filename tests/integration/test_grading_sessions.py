@@ -216,3 +216,19 @@ def test_under_one_uid_the_next_submission_is_opened_only_after_the_current_one(
                lambda path, outcome: outcomes.append(outcome), assignment=load_assignment(TINY))
     assert len(opened_during) == 3 and opened_during == [None] * 3
     assert all(o.score == o.max_score for o in outcomes)
+
+
+def test_a_suite_that_does_not_collect_grades_nobody_and_says_why(tmp_path):
+    # pytest stops such a session with Session.Interrupted, a KeyboardInterrupt: it is no Ctrl-C
+    root = broken_assignment(tmp_path, "nobody", "raise")
+    # (a name of its own: pytest's importlib mode reuses a module of the same name imported before)
+    (root / "suite" / f"test_broken_{tmp_path.name}.py").write_text("import no_such_module_of_the_suite\n")
+    room, out = classroom(tmp_path), tmp_path / "out"
+    grade_batch([room], out, assignment=load_assignment(root), jobs=1, quiet=True)
+    failed = not_graded(out)
+    assert sorted(failed) == STUDENTS and all("did not run" in why for why in failed.values())
+    assert "no_such_module_of_the_suite" in (out / "s0" / "grader.log").read_text()
+    assert not any(out.rglob(".grading")) and not any(out.rglob("results.json"))
+    (root / "suite" / f"test_broken_{tmp_path.name}.py").rename(root / "suite" / f"test_broken2_{tmp_path.name}.py")
+    with pytest.raises(LinclassError, match="did not run"):
+        grade_submission(room / "s0", tmp_path / "alone", assignment=load_assignment(root))

@@ -220,3 +220,12 @@ def test_a_lone_surrogate_becomes_an_escape_that_utf8_can_hold():
         assert value == expected
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     assert wire.decode(b'"\\ud83d\\ude00"', []).value == "\U0001F600"  # a pair is one character, kept
+
+
+def test_a_string_array_holding_a_lone_surrogate_is_a_bad_frame():
+    for tag in ("np", "nd"):
+        shape = [] if tag == "np" else [1]
+        frame = wire.pack_frame(json.dumps({"$": tag, "b": 0, "t": "<U1", "s": shape}).encode(),
+                                [np.array([0xD800], dtype="<u4").tobytes()])
+        with pytest.raises(wire.WireError, match="surrogate"):
+            wire.loads(frame)
