@@ -148,9 +148,11 @@ def grade_many(submissions: Sequence[tuple[Path, str | None]], out_dir: str | Pa
     queue = [_Queued(Path(path), sid := safe_student_id(student_id) if student_id else student_id_for(Path(path)),
                      out_dir / sid) for path, student_id in submissions]
     suite = assignment.suite_dir
-    # importlib mode: two assignments' suites may hold modules of the same name, in one process;
-    # no assertion rewriting: the checks raise CheckFailed with their own messages; no per-check
-    # capture: student code never runs in this process, and the whole run's output is the log
+    # importlib mode: the suite's folder is not put on sys.path (but pytest reuses a module of the
+    # same name imported before: two assignments whose suites share a module name cannot be graded
+    # in one process, and each command grades one assignment); no assertion rewriting: the checks
+    # raise CheckFailed with their own messages; no per-check capture: student code never runs in
+    # this process, and the whole run's output is the log
     args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-q", "-rN", "--import-mode",
             "importlib", "--no-header", "--assert=plain", "--capture=no", "-o", "console_output_style=classic",
             *_without(UNUSED_PYTEST_PLUGINS), "--assignment", str(assignment.root), "--sandbox", sandbox]
