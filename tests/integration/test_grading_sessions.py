@@ -125,7 +125,7 @@ def test_each_submission_of_a_session_is_graded_as_if_alone(tmp_path):
             [(t["name"], t["score"], t["output"]) for t in alone.results["tests"]], sid
     assert outcomes["s1"].score < outcomes["s1"].max_score and outcomes["s2"].score == outcomes["s2"].max_score
     log = (tmp_path / "many" / "s1" / "grader.log").read_text()
-    assert "FAILED mse_loss::gradient" in log and "s0" not in log  # its own checks, nobody else's
+    assert "FAILED mse_loss::gradient" in log and "s1: " in log and "s0: " not in log  # its own lines only
 
 
 def test_a_grader_failure_costs_only_its_submission(tmp_path):
