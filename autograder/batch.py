@@ -143,6 +143,11 @@ def chunks(paths: Sequence[Path], jobs: int, largest: int = CHUNK) -> list[list[
     return out
 
 
+def _not_graded(path: str | Path, error: str) -> dict:
+    """The job record of a submission the grader could not run for."""
+    return {"student_id": student_id_for(Path(path)), "path": str(path), "ok": False, "error": error, "seconds": 0.0}
+
+
 def _grade_jobs(paths: Sequence[str], out: str, assignment: str, salt: str | None, config_path: str | None,
                 sandbox: str = "auto", *, on_done: Callable[[dict], None]) -> None:
     """Grade ``paths`` one after the other in one grading session (:func:`~.run.grade_many`), never
@@ -152,8 +157,7 @@ def _grade_jobs(paths: Sequence[str], out: str, assignment: str, salt: str | Non
         graded_as = load_assignment(assignment)
     except Exception as exc:  # noqa: BLE001 - the grader could not run for any of them; the batch goes on
         for path in paths:
-            on_done({"student_id": student_id_for(Path(path)), "path": path, "ok": False,
-                     "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0})
+            on_done(_not_graded(path, f"{type(exc).__name__}: {exc}"))
         return
 
     reported: set[str] = set()
@@ -179,8 +183,7 @@ def _grade_jobs(paths: Sequence[str], out: str, assignment: str, salt: str | Non
     except Exception as exc:  # noqa: BLE001 - the grader itself failed: the ones left are not graded
         for path in paths:
             if str(Path(path)) not in reported:
-                on_done({"student_id": student_id_for(Path(path)), "path": path, "ok": False, "seconds": 0.0,
-                         "error": f"the grading session failed: {type(exc).__name__}: {exc}"})
+                on_done(_not_graded(path, f"the grading session failed: {type(exc).__name__}: {exc}"))
 
 
 def _ready() -> None:
@@ -261,8 +264,7 @@ def _run_pool(pending: list[Path], jobs: int, args: tuple, on_done: Callable[[di
                 if attempts[p] < MAX_ATTEMPTS:
                     suspects.append(p)
                 else:
-                    on_done({"student_id": student_id_for(p), "path": str(p), "ok": False, "seconds": 0.0,
-                             "error": "the grading worker process died (twice) on this submission"})
+                    on_done(_not_graded(p, "the grading worker process died (twice) on this submission"))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -67,8 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def open_submission(config: pytest.Config, path: Path, student_id: str | None) -> Grading:
     """Load (never execute) the submission at ``path`` and start its student process, which then
-    confines itself and loads the code while the caller goes on (while the checks are collected,
-    or while the previous submission's reports are written).
+    confines itself while the caller goes on (while the checks are collected, or while the
+    previous submission's last checks run); its code is loaded at its first call.
 
     Raises
     ------
@@ -102,11 +102,9 @@ def graded_as(config: pytest.Config) -> tuple[Assignment, GradingConfig]:
 
 def finish(config: pytest.Config) -> None:
     """End the submission opened by :func:`begin`: its student process, then its reports."""
-    grading = config.stash.get(GRADING, None)
+    grading = abandon(config)
     if grading is None:
         return
-    del config.stash[GRADING]
-    grading.close()
     outcomes = config.stash[OUTCOMES]
     failed = sum(o.status != "passed" for o in outcomes)
     elapsed = time.perf_counter() - config.stash[STARTED]
@@ -115,12 +113,14 @@ def finish(config: pytest.Config) -> None:
         write_reports(config.stash[REPORT_DIR], grading, outcomes, execution_time=elapsed)
 
 
-def abandon(config: pytest.Config) -> None:
-    """End the submission opened by :func:`begin` without reports (the grader failed on it)."""
+def abandon(config: pytest.Config) -> Grading | None:
+    """End the submission made current by :func:`begin` (its student process) without reports, as
+    when the grader failed on it; returns it (None when there is none)."""
     grading = config.stash.get(GRADING, None)
     if grading is not None:
         del config.stash[GRADING]
         grading.close()
+    return grading
 
 
 GRADING = pytest.StashKey[Grading]()

@@ -10,7 +10,7 @@ import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import pytest
 
@@ -247,8 +247,7 @@ class _SubmissionQueue:
         self.looping = False  # the session got as far as its checks (configured and collected)
         self.interrupted = False
         self.error: BaseException | None = None  # raised by on_graded: the caller's, re-raised to it
-        self.opened = None  # the next submission, opened (its student process starting) before its turn
-        self.opened_job: _Queued | None = None
+        self.ahead: tuple[_Queued, Any] | None = None  # the next submission and its Grading, opened early
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -267,35 +266,39 @@ class _SubmissionQueue:
     def pytest_sessionfinish(self) -> None:
         self._close_opened()  # (the session ended before its turn)
 
-    def _open(self, config: pytest.Config, job: _Queued | None) -> None:
-        """Open ``job`` ahead of its turn, marked from now on (a grader that dies while it reads
-        the files is then seen to have been on it).  A failure to open is not reported here: the
-        job is opened again, and its failure reported, in its own turn."""
+    @staticmethod
+    def _open_now(config: pytest.Config, job: _Queued):
+        """``job`` opened (:func:`~.plugin.open_submission`), marked from now on: a grader that dies
+        while it reads the files is then seen to have been on it."""
         from . import plugin
 
+        job.mark()
+        return plugin.open_submission(config, job.path, job.student_id)
+
+    def _open(self, config: pytest.Config, job: _Queued | None) -> None:
+        """Open ``job`` ahead of its turn.  A failure is not reported here: the job is opened
+        again, and its failure reported, in its own turn."""
         if job is None:
             return
         try:
-            job.mark()
-            self.opened, self.opened_job = plugin.open_submission(config, job.path, job.student_id), job
+            self.ahead = job, self._open_now(config, job)
         except Exception:  # noqa: BLE001 - (reported in its own turn)
             job.unmark()
-            self.opened = self.opened_job = None
 
     def _take_opened(self, config: pytest.Config, job: _Queued):
-        from . import plugin
-
-        opened, self.opened, self.opened_job = self.opened, None, None
-        if opened is None:
-            job.mark()
-            opened = plugin.open_submission(config, job.path, job.student_id)
-        return opened
+        """``job``'s Grading: the one opened ahead, or opened now."""
+        if self.ahead is not None and self.ahead[0] is job:
+            grading, self.ahead = self.ahead[1], None
+            return grading
+        self._close_opened()  # (none, or another's: what is opened ahead is always the next one)
+        return self._open_now(config, job)
 
     def _close_opened(self) -> None:
-        if self.opened is not None:
-            self.opened.close()
-            self.opened_job.unmark()
-            self.opened = self.opened_job = None
+        if self.ahead is not None:
+            job, grading = self.ahead
+            self.ahead = None
+            grading.close()
+            job.unmark()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -307,9 +310,9 @@ class _SubmissionQueue:
         self.looping = True
         config, items = session.config, session.items
         assignment = plugin.graded_as(config)[0].name
-        ahead = next((i for i, item in enumerate(items) if item.path == items[-1].path), 0)
+        open_next_at = next((i for i, item in enumerate(items) if item.path == items[-1].path), 0)
         if not separate_uids(config.getoption("--sandbox")):
-            ahead = -1  # (the next one is opened in its own turn)
+            open_next_at = -1  # (the next one is opened in its own turn)
         while self.queue:
             job = self.queue[0]
             following = self.queue[1] if len(self.queue) > 1 else None
@@ -319,7 +322,7 @@ class _SubmissionQueue:
                 with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                     plugin.begin(config, self._take_opened(config, job), job.report_dir)
                     for i, item in enumerate(items):
-                        if i == ahead:  # the next one starts up while the last module's checks run
+                        if i == open_next_at:  # the next one starts up while the last module's checks run
                             self._open(config, following)
                         config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items)
                                                             else None)
